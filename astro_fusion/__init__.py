@@ -1,0 +1,1 @@
+"""astro_fusion: wheel + IMU + visual odometry fusion with a reliability estimate per sensor."""

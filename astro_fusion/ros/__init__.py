@@ -1,0 +1,1 @@
+"""rclpy shells of astro_fusion (import only where ROS 2 is installed)."""

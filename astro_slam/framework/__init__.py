@@ -1,0 +1,1 @@
+"""Component framework: ROS-free components, the offline Graph, synchronizer and TF buffer."""

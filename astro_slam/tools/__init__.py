@@ -1,0 +1,1 @@
+"""Command line and I/O tools: the `astro-slam` CLI, bag reading and writing, the replay runner."""

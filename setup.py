@@ -1,0 +1,54 @@
+"""Packaging for colcon (ament_python) and pip: one source tree, three Python packages."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'astro_slam'
+
+NODES = {
+    'visual_odometry_node': 'astro_slam.ros.visual_odometry_node:main',
+    'fusion_node': 'astro_fusion.ros.fusion_node:main',
+    'backend_node': 'astro_slam.ros.backend_node:main',
+    'map_server_node': 'astro_mapping.ros.map_server_node:main',
+}
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    description='Long-term visual SLAM for home robots in changing homes (ROS 2, Python)',
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.10',
+    packages=find_packages(include=['astro_slam*', 'astro_fusion*', 'astro_mapping*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
+        (f'share/{PACKAGE}', ['package.xml']),
+        (f'share/{PACKAGE}/launch', glob('launch/*.launch.py')),
+        (f'share/{PACKAGE}/config', glob('config/*.yaml')),
+        (f'share/{PACKAGE}/rviz', glob('rviz/*.rviz')),
+    ],
+    # Bounded: the upper bounds are the newest versions tested together (../DEPENDENCIES).
+    install_requires=[
+        'numpy>=1.24,<2.5',
+        'scipy>=1.10,<1.18',
+        'opencv-python-headless>=4.8,<5.1',
+        'gtsam>=4.2,<4.4',
+        'onnxruntime>=1.17,<1.33',
+        'rosbags>=0.10.4,<0.12',
+        'PyYAML>=6.0,<7',
+        'tqdm>=4.60,<5',
+    ],
+    extras_require={
+        'test': ['pytest>=7,<10', 'ruff>=0.5,<0.18', 'evo>=1.28,<1.39', 'matplotlib>=3.7,<4'],
+        'sim': ['moderngl>=5.8,<6', 'glcontext>=2.5,<4', 'matplotlib>=3.7,<4'],
+    },
+    zip_safe=True,
+    entry_points={
+        'console_scripts': [
+            'astro-slam = astro_slam.tools.cli:main',
+            *(f'{name} = {target}' for name, target in NODES.items()),
+        ],
+    },
+)
