@@ -1,6 +1,7 @@
 """Packaging for colcon (ament_python) and pip: one source tree, three Python packages."""
 
 from glob import glob
+from pathlib import Path
 
 from setuptools import find_packages, setup
 
@@ -17,7 +18,7 @@ setup(
     name=PACKAGE,
     version='0.1.0',
     description='Long-term visual SLAM for home robots in changing homes (ROS 2, Python)',
-    long_description=open('README.md', encoding='utf-8').read(),
+    long_description=Path('README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.10',
@@ -29,7 +30,7 @@ setup(
         (f'share/{PACKAGE}/config', glob('config/*.yaml')),
         (f'share/{PACKAGE}/rviz', glob('rviz/*.rviz')),
     ],
-    # Bounded: the upper bounds are the newest versions tested together (../DEPENDENCIES).
+    # Bounded: the upper bounds are the newest versions tested together (docs/DEPENDENCIES.md).
     install_requires=[
         'numpy>=1.24,<2.5',
         'scipy>=1.10,<1.18',
@@ -41,7 +42,11 @@ setup(
         'tqdm>=4.60,<5',
     ],
     extras_require={
-        'test': ['pytest>=7,<10', 'ruff>=0.5,<0.18', 'evo>=1.28,<1.39', 'matplotlib>=3.7,<4'],
+        # setuptools and wheel: a test builds the wheel to check what it installs.
+        'test': [
+            'pytest>=7,<10', 'ruff>=0.5,<0.18', 'evo>=1.28,<1.39', 'matplotlib>=3.7,<4',
+            'setuptools>=64', 'wheel>=0.40',
+        ],
         'sim': ['moderngl>=5.8,<6', 'glcontext>=2.5,<4', 'matplotlib>=3.7,<4'],
     },
     zip_safe=True,

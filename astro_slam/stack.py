@@ -1,6 +1,6 @@
 """The components of the stack by name, imported lazily (heavy modules load only when used).
 
-Each node of ../ARCHITECTURE.md registers its component here as it lands; `astro-slam replay`
+Each node of docs/ARCHITECTURE.md registers its component here as it lands; `astro-slam replay`
 and `dump-config` read this table.
 """
 

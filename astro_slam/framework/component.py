@@ -15,7 +15,7 @@ import numpy as np
 
 from astro_slam.msgs.factory import MessageFactory
 
-# QoS classes (../ARCHITECTURE.md): mapped to rclpy profiles in ros/qos.py and to the offered
+# QoS classes (docs/ARCHITECTURE.md): mapped to rclpy profiles in ros/qos.py and to the offered
 # QoS recorded in output bags.
 SENSOR = 'sensor'  # best effort, small depth
 STATE = 'state'  # reliable, volatile

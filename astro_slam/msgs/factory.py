@@ -51,7 +51,7 @@ _ARRAY_CODES = {
 
 
 def msgtype_of(msg: Any) -> str:
-    """'pkg/msg/Name' of a rosbags or rclpy message instance."""
+    """The type name (pkg/msg/Name) of a rosbags or rclpy message instance."""
     msgtype = getattr(msg, '__msgtype__', None)
     if msgtype:
         return msgtype

@@ -1,4 +1,4 @@
-"""Writes simulated runs as ROS 2 bags with the topic names and types of ../ARCHITECTURE.md."""
+"""Writes simulated runs as ROS 2 bags with the topic names and types of docs/ARCHITECTURE.md."""
 
 from __future__ import annotations
 

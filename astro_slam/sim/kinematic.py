@@ -47,11 +47,11 @@ class KinematicRun:
 def _yaw_rate_profile(config: KinematicConfig, n: int, dt: float) -> np.ndarray:
     """Straight segments joined by 90 degree turns, repeated around the rectangle."""
     turn_rate = 0.8  # rad/s
-    turn_steps = int(round(np.pi / 2 / turn_rate / dt))
+    turn_steps = round(np.pi / 2 / turn_rate / dt)
     sides = [config.width_m, config.height_m] * 2
     pattern: list[float] = []
     for side in sides:
-        pattern += [0.0] * int(round(side / config.speed_m_s / dt)) + [turn_rate] * turn_steps
+        pattern += [0.0] * round(side / config.speed_m_s / dt) + [turn_rate] * turn_steps
     reps = int(np.ceil(n / len(pattern)))
     return np.array((pattern * reps)[:n])
 
@@ -60,15 +60,24 @@ def simulate_kinematic(config: KinematicConfig) -> KinematicRun:
     rng = np.random.default_rng(config.seed)
     dt = 1.0 / config.rate_hz
     n = int(config.duration_s * config.rate_hz)
-    t_ns = (1_700_000_000 * 10**9 + np.arange(n) * int(round(dt * 1e9))).astype(np.int64)
+    t_ns = (1_700_000_000 * 10**9 + np.arange(n) * round(dt * 1e9)).astype(np.int64)
     yaw_rate = _yaw_rate_profile(config, n, dt)
     # Ramp the speed up over the first second: a realistic start from the dock.
     speed = config.speed_m_s * np.clip(np.arange(n) * dt, 0.0, 1.0)
     speed = np.where(yaw_rate != 0, 0.1, speed)
     x = y = yaw = 0.0
     ox = oy = oyaw = 0.0
-    run = KinematicRun(t_ns, [], [], [], [StampedTransform(
-        int(t_ns[0]), 'base_link', 'imu_link', make_transform(t=[0.0, 0.0, 0.1]))])
+    run = KinematicRun(
+        t_ns,
+        [],
+        [],
+        [],
+        [
+            StampedTransform(
+                int(t_ns[0]), 'base_link', 'imu_link', make_transform(t=[0.0, 0.0, 0.1])
+            )
+        ],
+    )
     left_scale, right_scale = 1 + config.wheel_scale_error[0], 1 + config.wheel_scale_error[1]
     for i in range(n):
         v, w = speed[i], yaw_rate[i]
@@ -82,15 +91,32 @@ def simulate_kinematic(config: KinematicConfig) -> KinematicRun:
         oyaw += w_odom * dt
         run.ground_truth.append(_planar(x, y, yaw))
         cov = np.diag([1e-4, 1e-4, 1e6, 1e6, 1e6, 1e-3])  # planar robot: z, roll, pitch unknown
-        run.wheel.append(OdometryEstimate(
-            int(t_ns[i]), 'odom', 'base_link', _planar(ox, oy, oyaw), cov,
-            np.array([v_odom, 0, 0, 0, 0, w_odom]), cov))
+        run.wheel.append(
+            OdometryEstimate(
+                int(t_ns[i]),
+                'odom',
+                'base_link',
+                _planar(ox, oy, oyaw),
+                cov,
+                np.array([v_odom, 0, 0, 0, 0, w_odom]),
+                cov,
+            )
+        )
         gyro = np.array([0.0, 0.0, w + config.gyro_bias_rad_s]) + rng.normal(
-            0, config.gyro_noise_rad_s, 3)
+            0, config.gyro_noise_rad_s, 3
+        )
         accel = np.array([0.0, 0.0, GRAVITY_M_S2]) + rng.normal(0, config.accel_noise_m_s2, 3)
-        run.imu.append(ImuSample(int(t_ns[i]), 'imu_link', gyro, accel, None,
-                                 np.eye(3) * config.gyro_noise_rad_s**2,
-                                 np.eye(3) * config.accel_noise_m_s2**2))
+        run.imu.append(
+            ImuSample(
+                int(t_ns[i]),
+                'imu_link',
+                gyro,
+                accel,
+                None,
+                np.eye(3) * config.gyro_noise_rad_s**2,
+                np.eye(3) * config.accel_noise_m_s2**2,
+            )
+        )
     return run
 
 

@@ -5,6 +5,7 @@ Every way a bag can be unusable ends in BagError with one line that says what is
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,10 +86,9 @@ class BagReader:
 
     def __exit__(self, *exc: object) -> None:
         if self._reader is not None:
-            try:
+            # Closing a damaged bag must not hide the original error.
+            with contextlib.suppress(Exception):
                 self._reader.close()
-            except Exception:  # closing a damaged bag must not hide the original error
-                pass
 
     def messages(self, topics: set[str]) -> Iterator[tuple[str, int, Any]]:
         """(topic, log time ns, message) for the given topics, in log-time order.
@@ -130,8 +130,17 @@ def _qos_profile(qos_class: str) -> Any:
     zero = QosTime(0, 0)
     reliability = QosReliability.BEST_EFFORT if qos_class == SENSOR else QosReliability.RELIABLE
     durability = QosDurability.TRANSIENT_LOCAL if qos_class == LATCHED else QosDurability.VOLATILE
-    return Qos(QosHistory.KEEP_LAST, 1 if qos_class == LATCHED else 10, reliability, durability,
-               zero, zero, QosLiveliness.AUTOMATIC, zero, False)
+    return Qos(
+        QosHistory.KEEP_LAST,
+        1 if qos_class == LATCHED else 10,
+        reliability,
+        durability,
+        zero,
+        zero,
+        QosLiveliness.AUTOMATIC,
+        zero,
+        False,
+    )
 
 
 class BagWriter:
@@ -161,8 +170,11 @@ class BagWriter:
         connection = self._connections.get(topic)
         if connection is None:
             connection = self._connections[topic] = self._writer.add_connection(
-                topic, msgtype_of(msg), typestore=self.factory.typestore,
-                offered_qos_profiles=[_qos_profile(qos_class)])
+                topic,
+                msgtype_of(msg),
+                typestore=self.factory.typestore,
+                offered_qos_profiles=[_qos_profile(qos_class)],
+            )
             self.counts[topic] = 0
         self._writer.write(connection, t_ns, self.factory.serialize(msg))
         self.counts[topic] += 1

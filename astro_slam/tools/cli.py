@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,32 +23,51 @@ examples:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='astro-slam', description='Long-term visual SLAM for home robots, without ROS.',
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog='astro-slam',
+        description='Long-term visual SLAM for home robots, without ROS.',
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument('--version', action='version', version=_version())
     parser.add_argument('-v', '--verbose', action='store_true', help='log debug messages')
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
 
-    sim = sub.add_parser('simulate', help='write a simulated run as a ROS 2 bag',
-                         description='Writes a kinematic run (wheel odometry, IMU, ground '
-                         'truth; no camera yet) as a ROS 2 bag under OUT/kinematic.')
+    sim = sub.add_parser(
+        'simulate',
+        help='write a simulated run as a ROS 2 bag',
+        description='Writes a kinematic run (wheel odometry, IMU, ground '
+        'truth; no camera yet) as a ROS 2 bag under OUT/kinematic.',
+    )
     sim.add_argument('--out', type=Path, required=True, help='output folder')
     sim.add_argument('--duration', type=float, default=20.0, help='seconds (default 20)')
     sim.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     sim.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
+    sim.add_argument('--overwrite', action='store_true', help='replace an existing bag')
 
-    rep = sub.add_parser('replay', help='replay ROS 2 bags through the stack offline',
-                         description='Feeds each bag, in timestamp order, through the '
-                         "stack's components and records what the nodes publish.")
-    rep.add_argument('bags', type=Path, nargs='+', metavar='BAG',
-                     help='rosbag2 folder, .mcap or .db3 file; several bags are sessions')
+    rep = sub.add_parser(
+        'replay',
+        help='replay ROS 2 bags through the stack offline',
+        description='Feeds each bag, in timestamp order, through the '
+        "stack's components and records what the nodes publish.",
+    )
+    rep.add_argument(
+        'bags',
+        type=Path,
+        nargs='+',
+        metavar='BAG',
+        help='rosbag2 folder, .mcap or .db3 file; several bags are sessions',
+    )
     rep.add_argument('--out', type=Path, required=True, help='results folder')
     rep.add_argument('--config', type=Path, help='ROS 2 parameter file (config/astro_slam.yaml)')
     rep.add_argument('--map', dest='map_path', help='long-term map file to load and keep')
     rep.add_argument('--mode', choices=('mapping', 'localization'))
     rep.add_argument('--components', help='comma-separated components (default: the stack)')
-    rep.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap',
-                     help='storage of the output bag (default mcap)')
+    rep.add_argument(
+        '--storage',
+        choices=('mcap', 'sqlite3'),
+        default='mcap',
+        help='storage of the output bag (default mcap)',
+    )
     rep.add_argument('--overwrite', action='store_true', help='replace existing result folders')
     rep.add_argument('--no-progress', action='store_true', help='no progress bar')
 
@@ -63,8 +83,10 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format='%(levelname)s %(name)s: %(message)s')
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format='%(levelname)s %(name)s: %(message)s',
+    )
     from astro_slam.framework.config import ConfigError
     from astro_slam.tools.bag_io import BagError
 
@@ -87,7 +109,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
     target = args.out / 'kinematic'
     if target.exists():
-        raise BagError(f'{target} exists; remove it or choose another --out')
+        if not args.overwrite:
+            raise BagError(f'{target} exists; remove it or pass --overwrite')
+        shutil.rmtree(target)
     run = simulate_kinematic(KinematicConfig(duration_s=args.duration, seed=args.seed))
     path = write_kinematic_bag(run, target, args.storage)
     print(f'wrote {path} ({len(run.stamps_ns)} poses, {args.duration:.0f} s)')
@@ -104,9 +128,15 @@ def _replay(args: argparse.Namespace) -> int:
     for name in components:
         load_component(name)  # an unknown name fails here, before any bag is opened
     options = ReplayOptions(
-        out=args.out, config=args.config, map_path=args.map_path, mode=args.mode,
-        components=components, storage=args.storage, overwrite=args.overwrite,
-        progress=False if args.no_progress else None)
+        out=args.out,
+        config=args.config,
+        map_path=args.map_path,
+        mode=args.mode,
+        components=components,
+        storage=args.storage,
+        overwrite=args.overwrite,
+        progress=False if args.no_progress else None,
+    )
     with logging_redirect_tqdm():
         results = replay(args.bags, options)
     for result in results:
@@ -123,11 +153,22 @@ def _table(results: list) -> str:
     rows = [header]
     for r in results:
         status = 'error' if r.error else 'truncated' if r.truncated else 'ok'
-        rows.append((Path(r.bag).name, str(r.messages), f'{r.duration_s:.1f}', f'{r.wall_s:.1f}',
-                     f'{r.realtime_factor:.1f}', str(r.drops), status))
+        rows.append(
+            (
+                Path(r.bag).name,
+                str(r.messages),
+                f'{r.duration_s:.1f}',
+                f'{r.wall_s:.1f}',
+                f'{r.realtime_factor:.1f}',
+                str(r.drops),
+                status,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ['  '.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = [
+        '  '.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines.insert(1, '  '.join('-' * w for w in widths))
     folders = sorted({str(r.folder.parent) for r in results if r.folder})
     return '\n'.join(lines + [f'results in {f}/' for f in folders])
@@ -141,8 +182,12 @@ def _dump_config(args: argparse.Namespace) -> int:
     for name in COMPONENTS:
         cls = load_component(name)
         classes[cls.node_name] = cls.Config
-    print(config_yaml(classes, 'astro_slam parameters, by node (generated by astro-slam '
-                               'dump-config).'), end='')
+    print(
+        config_yaml(
+            classes, 'astro_slam parameters, by node (generated by astro-slam dump-config).'
+        ),
+        end='',
+    )
     return 0
 
 

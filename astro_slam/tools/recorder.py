@@ -61,8 +61,9 @@ class TrajectoryRecorder:
     published at or before it; there is none before the backend's first estimate.
     """
 
-    def __init__(self, map_frame: str = 'map', odom_frame: str = 'odom',
-                 base_frame: str = 'base_link') -> None:
+    def __init__(
+        self, map_frame: str = 'map', odom_frame: str = 'odom', base_frame: str = 'base_link'
+    ) -> None:
         self.frames = (map_frame, odom_frame, base_frame)
         self.odom = _Series()
         self.map_odom = _Series()
@@ -104,8 +105,12 @@ class TrajectoryRecorder:
     def write(self, folder: Path) -> dict[str, int]:
         """Writes the non-empty trajectories; returns file name -> number of poses."""
         written = {}
-        for name, series in (('slam.tum', self.slam()), ('odom.tum', self.odom),
-                             ('vo.tum', self.vo), ('ground_truth.tum', self.ground_truth)):
+        for name, series in (
+            ('slam.tum', self.slam()),
+            ('odom.tum', self.odom),
+            ('vo.tum', self.vo),
+            ('ground_truth.tum', self.ground_truth),
+        ):
             if series.stamps:
                 write_tum(folder / name, series.stamps, series.poses)
                 written[name] = len(series.stamps)

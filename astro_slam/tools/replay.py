@@ -79,8 +79,9 @@ def build_graph(options: ReplayOptions) -> tuple[Graph, dict[str, Any]]:
         configs[cls.node_name] = config
     for flag, value in overrides.items():
         if value is not None and flag not in used:
-            logger.warning('--%s is ignored: no component of this stack has it',
-                           flag.replace('_', '-'))
+            logger.warning(
+                '--%s is ignored: no component of this stack has it', flag.replace('_', '-')
+            )
     return graph, configs
 
 
@@ -92,16 +93,20 @@ def _check_inputs(graph: Graph, bag_topics: dict[str, str], result: BagResult) -
         if topic not in bag_topics:
             continue
         if bag_topics[topic] != msgtype:
-            result.warnings.append(f'{topic} is {bag_topics[topic]} in the bag, expected {msgtype}')
+            result.warnings.append(
+                f'{topic} is {bag_topics[topic]} in the bag, expected {msgtype}'
+            )
             continue
         wanted.add(topic)
     if missing := sorted(set(inputs) - set(bag_topics)):
         result.warnings.append(
-            f'the bag lacks {", ".join(missing)} (it has: {", ".join(sorted(bag_topics))})')
+            f'the bag lacks {", ".join(missing)} (it has: {", ".join(sorted(bag_topics))})'
+        )
     if not wanted:
         raise BagError(
             f'nothing to process: the bag has none of the inputs {", ".join(sorted(inputs))} '
-            f'(it has: {", ".join(sorted(bag_topics)) or "no topics"})')
+            f'(it has: {", ".join(sorted(bag_topics)) or "no topics"})'
+        )
     extras = {TF_TOPIC, TF_STATIC_TOPIC, GROUND_TRUTH_TOPIC} & set(bag_topics)
     return wanted | extras
 
@@ -111,7 +116,9 @@ def _progress(reader: BagReader, enabled: bool | None) -> Any:
 
     total = max(reader.end_ns - reader.start_ns, 0) / 1e9
     return tqdm(
-        total=round(total, 1), desc=reader.path.name, leave=False,
+        total=round(total, 1),
+        desc=reader.path.name,
+        leave=False,
         disable=None if enabled is None else not enabled,  # None: only on a terminal
         bar_format='{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s of bag '
         '[{elapsed}<{remaining}{postfix}]',
@@ -142,8 +149,9 @@ def replay_bag(path: Path, options: ReplayOptions) -> BagResult:
     return result
 
 
-def _run(reader: BagReader, graph: Graph, topics: set[str], result: BagResult,
-         options: ReplayOptions) -> None:
+def _run(
+    reader: BagReader, graph: Graph, topics: set[str], result: BagResult, options: ReplayOptions
+) -> None:
     folder = result.folder
     trajectories = TrajectoryRecorder()
     graph.tap(trajectories)
@@ -172,8 +180,9 @@ def _run(reader: BagReader, graph: Graph, topics: set[str], result: BagResult,
     if first_ns is not None and last_ns is not None:
         result.duration_s = (graph.now_ns - first_ns) / 1e9
     stats = graph.stats()
-    result.drops = sum(n for node in stats.values() for per in node['dropped'].values()
-                       for n in per.values())
+    result.drops = sum(
+        n for node in stats.values() for per in node['dropped'].values() for n in per.values()
+    )
     written = trajectories.write(folder)
     run = {
         'bag': str(reader.path),
@@ -201,8 +210,9 @@ def _advance(bar: Any, bag_s: float, frames: int, start_wall: float) -> None:
     wall = time.perf_counter() - start_wall
     bar.update(round(bag_s, 1) - bar.n)
     if wall > 0:
-        bar.set_postfix_str(f'{frames / wall:.1f} frames/s, {bag_s / wall:.1f}x real time',
-                            refresh=False)
+        bar.set_postfix_str(
+            f'{frames / wall:.1f} frames/s, {bag_s / wall:.1f}x real time', refresh=False
+        )
 
 
 def _write_config(path: Path, configs: dict[str, Any]) -> None:

@@ -1,0 +1,128 @@
+"""`astro-slam replay` end to end on tiny simulated bags, good and bad."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rosbags.highlevel import AnyReader
+
+from astro_slam.msgs.factory import default_factory
+from astro_slam.msgs.poses import to_odometry
+from astro_slam.tools.bag_io import BagWriter
+from astro_slam.tools.cli import main
+from astro_slam.tools.tum import read_tum
+from astro_slam.types import OdometryEstimate
+
+
+def _replay(*args: str) -> int:
+    return main(['replay', *args, '--no-progress'])
+
+
+def test_replay_records_outputs_and_trajectories(tiny_bag, tmp_path, kinematic_run):
+    out = tmp_path / 'out'
+    assert _replay(str(tiny_bag), '--out', str(out)) == 0
+    folder = out / tiny_bag.name
+    with AnyReader([folder / 'bag']) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        assert counts == {'/odometry/filtered': len(kinematic_run.wheel), '/tf': len(
+            kinematic_run.wheel)}
+        for connection, _, raw in reader.messages():
+            msg = reader.deserialize(raw, connection.msgtype)
+            if connection.topic == '/tf':
+                assert msg.transforms[0].child_frame_id == 'base_link'
+            else:
+                assert msg.header.frame_id == 'odom'
+    stamps, poses = read_tum(folder / 'odom.tum')
+    np.testing.assert_array_equal(stamps, kinematic_run.stamps_ns)
+    np.testing.assert_allclose(poses, [w.T for w in kinematic_run.wheel], atol=1e-8)
+    _, truth = read_tum(folder / 'ground_truth.tum')
+    np.testing.assert_allclose(truth, kinematic_run.ground_truth, atol=1e-8)
+    assert not (folder / 'slam.tum').exists()  # no backend in this stack: no map frame
+    run = json.loads((folder / 'run.json').read_text())
+    assert run['messages_read']['/wheel/odometry'] == len(kinematic_run.wheel)
+    assert run['drops'] == 0 and not run['truncated']
+    assert run['bag_duration_s'] > 2.9
+
+
+def test_existing_results_are_kept_unless_overwrite(tiny_bag, tmp_path):
+    out = tmp_path / 'out'
+    assert _replay(str(tiny_bag), '--out', str(out)) == 0
+    assert _replay(str(tiny_bag), '--out', str(out)) == 1
+    assert _replay(str(tiny_bag), '--out', str(out), '--overwrite') == 0
+
+
+def _write_bag(path: Path, stamps_and_x: list[tuple[int, float]]) -> Path:
+    factory = default_factory()
+    with BagWriter(path, factory) as writer:
+        for i, (t_ns, x) in enumerate(stamps_and_x):
+            odom = OdometryEstimate(t_ns, 'odom', 'base_link')
+            msg = to_odometry(factory, odom)
+            msg.pose.pose.position.x = x
+            writer.write('/wheel/odometry', msg, 1_000 + i, 'sensor')
+    return path
+
+
+def test_bad_messages_are_counted_not_fatal(tmp_path):
+    bag = _write_bag(tmp_path / 'bad', [(10, 0.0), (20, 0.1), (15, 0.2), (20, 0.3),
+                                        (30, float('nan')), (40, 0.5)])
+    assert _replay(str(bag), '--out', str(tmp_path / 'out')) == 0
+    run = json.loads((tmp_path / 'out' / 'bad' / 'run.json').read_text())
+    assert run['nodes']['dead_reckoning']['dropped']['/wheel/odometry'] == {
+        'duplicate_stamp': 1, 'invalid': 1, 'out_of_order': 1}
+    assert run['published']['/odometry/filtered'] == 3
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, '-m', 'astro_slam.tools.cli', *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _assert_one_clear_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode != 0
+    assert 'Traceback' not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith('astro-slam: error')]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+def test_missing_path_is_one_line(tmp_path):
+    _assert_one_clear_error(_cli('replay', str(tmp_path / 'nope'), '--out', str(tmp_path / 'o')),
+                            'no such file')
+
+
+def test_directory_that_is_not_a_bag_is_one_line(tmp_path):
+    (tmp_path / 'photos').mkdir()
+    (tmp_path / 'photos' / 'cat.jpg').write_bytes(b'meow')
+    _assert_one_clear_error(_cli('replay', str(tmp_path / 'photos'), '--out', str(tmp_path / 'o')),
+                            'not a ROS 2 bag')
+
+
+@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
+def test_truncated_bag_is_one_line(tmp_path, kinematic_run, storage):
+    from astro_slam.sim.bag_export import write_kinematic_bag
+
+    bag = write_kinematic_bag(kinematic_run, tmp_path / 'cut', storage)
+    (storage_file,) = [p for p in bag.iterdir() if p.suffix in ('.mcap', '.db3')]
+    data = storage_file.read_bytes()
+    storage_file.write_bytes(data[: len(data) // 3])
+    result = _cli('replay', str(bag), '--out', str(tmp_path / 'o'))
+    _assert_one_clear_error(result, 'cut')
+
+
+def test_bag_without_the_inputs_lists_what_it_has(tmp_path):
+    factory = default_factory()
+    with BagWriter(tmp_path / 'other', factory) as writer:
+        writer.write('/chatter', factory.make('std_msgs/msg/String', data='hi'), 1)
+    _assert_one_clear_error(_cli('replay', str(tmp_path / 'other'), '--out', str(tmp_path / 'o')),
+                            '/wheel/odometry', 'it has: /chatter')
+
+
+def test_unknown_component_is_one_line(tmp_path, tiny_bag):
+    _assert_one_clear_error(_cli('replay', str(tiny_bag), '--out', str(tmp_path / 'o'),
+                                 '--components', 'teleporter'), 'unknown component')
