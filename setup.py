@@ -44,8 +44,12 @@ setup(
     extras_require={
         # setuptools and wheel: a test builds the wheel to check what it installs.
         'test': [
-            'pytest>=7,<10', 'ruff>=0.5,<0.18', 'evo>=1.28,<1.39', 'matplotlib>=3.7,<4',
-            'setuptools>=64', 'wheel>=0.40',
+            'pytest>=7,<10',
+            'ruff>=0.5,<0.18',
+            'evo>=1.28,<1.39',
+            'matplotlib>=3.7,<4',
+            'setuptools>=64',
+            'wheel>=0.40',
         ],
         'sim': ['moderngl>=5.8,<6', 'glcontext>=2.5,<4', 'matplotlib>=3.7,<4'],
     },

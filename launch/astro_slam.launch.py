@@ -9,12 +9,13 @@ Nodes whose components have not landed exit at once with a message (see README).
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
+
+from launch import LaunchDescription
 
 NODES = ('visual_odometry', 'fusion', 'backend', 'map_server')
 
@@ -26,19 +27,32 @@ def generate_launch_description() -> LaunchDescription:
     namespace = LaunchConfiguration('namespace')
     arguments = [
         DeclareLaunchArgument(
-            'params_file', default_value=os.path.join(share, 'config', 'astro_slam.yaml'),
-            description='ROS 2 parameter file with a section per node'),
+            'params_file',
+            default_value=os.path.join(share, 'config', 'astro_slam.yaml'),
+            description='ROS 2 parameter file with a section per node',
+        ),
         DeclareLaunchArgument(
-            'use_sim_time', default_value='false', choices=['true', 'false'],
-            description='use /clock (set true with `ros2 bag play --clock`)'),
-        DeclareLaunchArgument('namespace', default_value='',
-                              description='namespace of every node and relative topic'),
-        DeclareLaunchArgument('rviz', default_value='false', choices=['true', 'false'],
-                              description='start RViz with rviz/astro_slam.rviz'),
+            'use_sim_time',
+            default_value='false',
+            choices=['true', 'false'],
+            description='use /clock (set true with `ros2 bag play --clock`)',
+        ),
+        DeclareLaunchArgument(
+            'namespace', default_value='', description='namespace of every node and relative topic'
+        ),
+        DeclareLaunchArgument(
+            'rviz',
+            default_value='false',
+            choices=['true', 'false'],
+            description='start RViz with rviz/astro_slam.rviz',
+        ),
     ]
     nodes = [
         Node(
-            package='astro_slam', executable=f'{name}_node', name=name, namespace=namespace,
+            package='astro_slam',
+            executable=f'{name}_node',
+            name=name,
+            namespace=namespace,
             output='screen',
             # Later entries win: the file first, then the launch arguments.
             parameters=[params_file, {'use_sim_time': use_sim_time}],
@@ -46,7 +60,10 @@ def generate_launch_description() -> LaunchDescription:
         for name in NODES
     ]
     rviz = Node(
-        package='rviz2', executable='rviz2', name='rviz2', output='screen',
+        package='rviz2',
+        executable='rviz2',
+        name='rviz2',
+        output='screen',
         arguments=['-d', os.path.join(share, 'rviz', 'astro_slam.rviz')],
         parameters=[{'use_sim_time': use_sim_time}],
         condition=IfCondition(LaunchConfiguration('rviz')),

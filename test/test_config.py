@@ -58,8 +58,9 @@ def test_int_is_accepted_for_float_and_lists_become_tuples():
     assert config.rate_hz == 15.0 and config.sigmas == (1.0, 2.5)
 
 
-@pytest.mark.parametrize('params', [
-    {'rate_hz': 'fast'}, {'rig': 'mono'}, {'enabled': 1}, {'sigmas': 0.1}, {'nope': 1}])
+@pytest.mark.parametrize(
+    'params', [{'rate_hz': 'fast'}, {'rig': 'mono'}, {'enabled': 1}, {'sigmas': 0.1}, {'nope': 1}]
+)
 def test_wrong_parameters_are_clear_errors(params):
     with pytest.raises(ConfigError):
         config_from_params(Example, params)
@@ -67,10 +68,14 @@ def test_wrong_parameters_are_clear_errors(params):
 
 def test_params_file_with_namespaces_and_wildcard(tmp_path):
     path = tmp_path / 'p.yaml'
-    path.write_text(yaml.safe_dump({
-        '/**': {'ros__parameters': {'rate_hz': 10.0, 'use_sim_time': True}},
-        'robot1': {'example': {'ros__parameters': {'rig': 'rgbd', 'use_sim_time': True}}},
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                '/**': {'ros__parameters': {'rate_hz': 10.0, 'use_sim_time': True}},
+                'robot1': {'example': {'ros__parameters': {'rig': 'rgbd', 'use_sim_time': True}}},
+            }
+        )
+    )
     config = params_for(load_params_file(path), 'example', Example)
     assert (config.rate_hz, config.rig) == (10.0, 'rgbd')
 

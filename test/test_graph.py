@@ -47,8 +47,11 @@ class Relay(Component):
 
     def interface(self) -> Interface:
         return Interface(
-            subscriptions=(Subscription(self.IN, 'on_in'),), publications=(self.OUT,),
-            services=(Service('relay/reset', 'reset'),), timers=(Timer(1.0, 'tick'),))
+            subscriptions=(Subscription(self.IN, 'on_in'),),
+            publications=(self.OUT,),
+            services=(Service('relay/reset', 'reset'),),
+            timers=(Timer(1.0, 'tick'),),
+        )
 
     def on_in(self, msg) -> None:
         odom = from_odometry(msg)  # raises InvalidMessage on NaN
@@ -73,9 +76,12 @@ class Sink(Component):
         self.seen: list[tuple[str, int]] = []
 
     def interface(self) -> Interface:
-        return Interface(subscriptions=(
-            Subscription(Topic('out', ODOM), 'on_out', check_order=False),
-            Subscription(Topic('in', ODOM), 'on_in')))
+        return Interface(
+            subscriptions=(
+                Subscription(Topic('out', ODOM), 'on_out', check_order=False),
+                Subscription(Topic('in', ODOM), 'on_in'),
+            )
+        )
 
     def on_out(self, msg) -> None:
         self.seen.append(('out', from_odometry(msg).t_ns))
@@ -85,7 +91,9 @@ class Sink(Component):
 
 
 def _odom(factory, t_ns: int, x: float = 0.0):
-    return to_odometry(factory, OdometryEstimate(t_ns, 'odom', 'base', make_transform(t=[x, 0, 0])))
+    return to_odometry(
+        factory, OdometryEstimate(t_ns, 'odom', 'base', make_transform(t=[x, 0, 0]))
+    )
 
 
 def test_delivers_in_fifo_order_to_every_subscriber(factory):
@@ -176,8 +184,13 @@ def test_components_look_up_tf_fed_to_the_graph(factory):
 
 class Stereo(Relay):
     def interface(self) -> Interface:
-        return Interface(synced=(SyncedSubscription(
-            (Topic('left', ODOM), Topic('right', ODOM)), 'on_pair', slop_s=0.01),))
+        return Interface(
+            synced=(
+                SyncedSubscription(
+                    (Topic('left', ODOM), Topic('right', ODOM)), 'on_pair', slop_s=0.01
+                ),
+            )
+        )
 
     def on_pair(self, left, right) -> None:
         self.seen.append((from_odometry(left).t_ns, from_odometry(right).t_ns))

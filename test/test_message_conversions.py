@@ -59,8 +59,13 @@ def _random_pose(rng: np.random.Generator) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ('encoding', 'dtype', 'shape'),
-    [('mono8', np.uint8, (4, 6)), ('bgr8', np.uint8, (4, 6, 3)), ('rgb8', np.uint8, (4, 6, 3)),
-     ('16UC1', np.uint16, (4, 6)), ('32FC1', np.float32, (4, 6))],
+    [
+        ('mono8', np.uint8, (4, 6)),
+        ('bgr8', np.uint8, (4, 6, 3)),
+        ('rgb8', np.uint8, (4, 6, 3)),
+        ('16UC1', np.uint16, (4, 6)),
+        ('32FC1', np.float32, (4, 6)),
+    ],
 )
 def test_image_round_trip_keeps_every_pixel(factory, encoding, dtype, shape):
     rng = np.random.default_rng(1)
@@ -81,8 +86,15 @@ def test_image_with_row_padding_and_big_endian_is_read(factory):
     pixels = np.arange(12, dtype=np.uint16).reshape(3, 4)
     padded = np.zeros((3, 10), np.uint8)  # 8 bytes of pixels + 2 bytes padding per row
     padded[:, :8] = pixels.astype('>u2').view(np.uint8).reshape(3, 8)
-    msg = factory.make('sensor_msgs/msg/Image', height=3, width=4, encoding='16UC1',
-                       is_bigendian=1, step=10, data=padded.reshape(-1))
+    msg = factory.make(
+        'sensor_msgs/msg/Image',
+        height=3,
+        width=4,
+        encoding='16UC1',
+        is_bigendian=1,
+        step=10,
+        data=padded.reshape(-1),
+    )
     np.testing.assert_array_equal(image_to_numpy(msg), pixels)
 
 
@@ -103,18 +115,25 @@ def test_inconsistent_image_is_rejected(factory, change):
         image_to_numpy(msg)
 
 
-@pytest.mark.parametrize(('fmt', 'dtype'), [('png', np.uint16), ('png', np.uint8), ('jpg', np.uint8)])
+@pytest.mark.parametrize(
+    ('fmt', 'dtype'), [('png', np.uint16), ('png', np.uint8), ('jpg', np.uint8)]
+)
 def test_compressed_image_round_trip(factory, fmt, dtype):
     pixels = (np.indices((16, 16)).sum(axis=0) * 7).astype(dtype)
-    decoded = compressed_to_numpy(_wire(factory, numpy_to_compressed(factory, pixels, T_NS, 'c', fmt)))
+    decoded = compressed_to_numpy(
+        _wire(factory, numpy_to_compressed(factory, pixels, T_NS, 'c', fmt))
+    )
     assert decoded.dtype == dtype
     tolerance = 0 if fmt == 'png' else 12
     assert np.abs(decoded.astype(int) - pixels.astype(int)).max() <= tolerance
 
 
 def test_corrupt_compressed_image_is_rejected(factory):
-    msg = factory.make('sensor_msgs/msg/CompressedImage', format='jpeg',
-                       data=np.frombuffer(b'\xff\xd8 not a jpeg', np.uint8))
+    msg = factory.make(
+        'sensor_msgs/msg/CompressedImage',
+        format='jpeg',
+        data=np.frombuffer(b'\xff\xd8 not a jpeg', np.uint8),
+    )
     with pytest.raises(InvalidMessage, match='corrupt'):
         compressed_to_numpy(msg)
 
@@ -122,8 +141,16 @@ def test_corrupt_compressed_image_is_rejected(factory):
 def test_camera_info_round_trip_and_stereo_baseline(factory):
     K = np.array([[500.0, 0, 320], [0, 505.0, 240], [0, 0, 1]])
     P = np.hstack([K, np.array([[-500.0 * 0.08], [0], [0]])])
-    model = CameraModel(640, 480, K, np.array([0.1, -0.05, 0, 0, 0.01]), np.eye(3), P,
-                        'plumb_bob', 'camera_right_optical_frame')
+    model = CameraModel(
+        640,
+        480,
+        K,
+        np.array([0.1, -0.05, 0, 0, 0.01]),
+        np.eye(3),
+        P,
+        'plumb_bob',
+        'camera_right_optical_frame',
+    )
     back = camera_info_to_model(_wire(factory, model_to_camera_info(factory, model, T_NS)))
     np.testing.assert_allclose(back.K, K)
     np.testing.assert_allclose(back.P, P)
@@ -138,14 +165,25 @@ def test_uncalibrated_camera_info_is_rejected(factory):
 
 
 def test_imu_round_trip_and_absent_orientation(factory):
-    imu = ImuSample(T_NS, 'imu_link', np.array([0.1, -0.2, 0.3]), np.array([0.0, 0.1, 9.81]),
-                    None, np.eye(3) * 1e-4, np.eye(3) * 1e-2)
+    imu = ImuSample(
+        T_NS,
+        'imu_link',
+        np.array([0.1, -0.2, 0.3]),
+        np.array([0.0, 0.1, 9.81]),
+        None,
+        np.eye(3) * 1e-4,
+        np.eye(3) * 1e-2,
+    )
     back = from_imu(_wire(factory, to_imu(factory, imu)))
     assert back.orientation_xyzw is None and back.t_ns == T_NS
     np.testing.assert_allclose(back.angular_velocity, imu.angular_velocity)
-    np.testing.assert_allclose(back.linear_acceleration_covariance, imu.linear_acceleration_covariance)
+    np.testing.assert_allclose(
+        back.linear_acceleration_covariance, imu.linear_acceleration_covariance
+    )
     imu.orientation_xyzw = np.array([0.0, 0.0, np.sin(0.3), np.cos(0.3)])
-    np.testing.assert_allclose(from_imu(to_imu(factory, imu)).orientation_xyzw, imu.orientation_xyzw)
+    np.testing.assert_allclose(
+        from_imu(to_imu(factory, imu)).orientation_xyzw, imu.orientation_xyzw
+    )
 
 
 def test_imu_with_nan_is_rejected(factory):
@@ -157,8 +195,9 @@ def test_imu_with_nan_is_rejected(factory):
 def test_odometry_round_trip(factory):
     rng = np.random.default_rng(2)
     cov = np.diag(rng.random(6))
-    odom = OdometryEstimate(T_NS, 'odom', 'base_link', _random_pose(rng), cov,
-                            rng.normal(size=6), cov * 2)
+    odom = OdometryEstimate(
+        T_NS, 'odom', 'base_link', _random_pose(rng), cov, rng.normal(size=6), cov * 2
+    )
     back = from_odometry(_wire(factory, to_odometry(factory, odom)))
     assert (back.t_ns, back.frame_id, back.child_frame_id) == (T_NS, 'odom', 'base_link')
     np.testing.assert_allclose(back.T, odom.T, atol=1e-12)
@@ -200,20 +239,31 @@ def test_path_round_trip_keeps_keyframe_stamps(factory):
 
 def test_tf_message_round_trip(factory):
     rng = np.random.default_rng(5)
-    edges = [StampedTransform(T_NS, 'odom', 'base_link', _random_pose(rng)),
-             StampedTransform(T_NS + 1, 'base_link', 'camera_link', _random_pose(rng))]
+    edges = [
+        StampedTransform(T_NS, 'odom', 'base_link', _random_pose(rng)),
+        StampedTransform(T_NS + 1, 'base_link', 'camera_link', _random_pose(rng)),
+    ]
     back = from_tf_message(_wire(factory, to_tf_message(factory, edges)))
     assert [(e.t_ns, e.parent_frame, e.child_frame) for e in back] == [
-        (e.t_ns, e.parent_frame, e.child_frame) for e in edges]
+        (e.t_ns, e.parent_frame, e.child_frame) for e in edges
+    ]
     for a, b in zip(back, edges, strict=True):
         np.testing.assert_allclose(a.T, b.T, atol=1e-12)
 
 
 def test_point_cloud_with_descriptor_field_round_trip(factory):
     rng = np.random.default_rng(6)
-    dtype = np.dtype([('x', np.float32), ('y', np.float32), ('z', np.float32),
-                      ('u', np.float32), ('v', np.float32), ('landmark_id', np.uint32),
-                      ('descriptor', np.uint8, (32,))])
+    dtype = np.dtype(
+        [
+            ('x', np.float32),
+            ('y', np.float32),
+            ('z', np.float32),
+            ('u', np.float32),
+            ('v', np.float32),
+            ('landmark_id', np.uint32),
+            ('descriptor', np.uint8, (32,)),
+        ]
+    )
     points = np.zeros(50, dtype)
     for name in ('x', 'y', 'z', 'u', 'v'):
         points[name] = rng.normal(size=50)
@@ -230,9 +280,17 @@ def test_point_cloud_with_descriptor_field_round_trip(factory):
 def test_big_endian_point_cloud_is_read(factory):
     data = np.array([1.5, -2.0], '>f4').view(np.uint8)
     msg = factory.make(
-        'sensor_msgs/msg/PointCloud2', height=1, width=2, is_bigendian=True, point_step=4,
-        row_step=8, data=data,
-        fields=[factory.make('sensor_msgs/msg/PointField', name='x', offset=0, datatype=7, count=1)])
+        'sensor_msgs/msg/PointCloud2',
+        height=1,
+        width=2,
+        is_bigendian=True,
+        point_step=4,
+        row_step=8,
+        data=data,
+        fields=[
+            factory.make('sensor_msgs/msg/PointField', name='x', offset=0, datatype=7, count=1)
+        ],
+    )
     np.testing.assert_array_equal(cloud_to_array(msg)['x'], [1.5, -2.0])
 
 
@@ -245,9 +303,16 @@ def test_short_point_cloud_buffer_is_rejected(factory):
 
 
 def test_diagnostic_array_round_trip(factory):
-    statuses = [DiagnosticStatus('fusion: wheel', DiagnosticStatus.WARN, 'slip', 'base',
-                                 {'weight': '0.2', 'state': 'degraded'}),
-                DiagnosticStatus('fusion: imu', DiagnosticStatus.OK)]
+    statuses = [
+        DiagnosticStatus(
+            'fusion: wheel',
+            DiagnosticStatus.WARN,
+            'slip',
+            'base',
+            {'weight': '0.2', 'state': 'degraded'},
+        ),
+        DiagnosticStatus('fusion: imu', DiagnosticStatus.OK),
+    ]
     back = from_diagnostic_array(_wire(factory, to_diagnostic_array(factory, statuses, T_NS)))
     assert back == statuses
 
@@ -266,15 +331,36 @@ def test_occupancy_grid_round_trip(factory):
 def test_marker_array_round_trip(factory):
     rng = np.random.default_rng(7)
     markers = [
-        Marker(T_NS, 'map', 'places', 3, Marker.SPHERE_LIST, points=rng.normal(size=(4, 3)),
-               colors=rng.random((4, 4)), scale=np.array([0.1, 0.1, 0.1])),
-        Marker(T_NS, 'map', 'rooms', 0, Marker.TEXT_VIEW_FACING, T=_random_pose(rng),
-               text='kitchen', lifetime_ns=1_500_000_000),
+        Marker(
+            T_NS,
+            'map',
+            'places',
+            3,
+            Marker.SPHERE_LIST,
+            points=rng.normal(size=(4, 3)),
+            colors=rng.random((4, 4)),
+            scale=np.array([0.1, 0.1, 0.1]),
+        ),
+        Marker(
+            T_NS,
+            'map',
+            'rooms',
+            0,
+            Marker.TEXT_VIEW_FACING,
+            T=_random_pose(rng),
+            text='kitchen',
+            lifetime_ns=1_500_000_000,
+        ),
     ]
     back = from_marker_array(_wire(factory, to_marker_array(factory, markers)))
     for a, b in zip(back, markers, strict=True):
-        assert (a.ns, a.id, a.type, a.text, a.lifetime_ns) == (b.ns, b.id, b.type, b.text,
-                                                                 b.lifetime_ns)
+        assert (a.ns, a.id, a.type, a.text, a.lifetime_ns) == (
+            b.ns,
+            b.id,
+            b.type,
+            b.text,
+            b.lifetime_ns,
+        )
         np.testing.assert_allclose(a.points, b.points)
         np.testing.assert_allclose(a.colors, b.colors)
         np.testing.assert_allclose(a.T, b.T, atol=1e-12)

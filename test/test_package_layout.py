@@ -15,8 +15,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ('astro_slam', 'astro_fusion', 'astro_mapping')
-ROS_MODULES = {'rclpy', 'tf2_ros', 'message_filters', 'rcl_interfaces', 'rosidl_runtime_py',
-               'launch', 'launch_ros', 'ament_index_python', 'builtin_interfaces'}
+ROS_MODULES = {
+    'rclpy',
+    'tf2_ros',
+    'message_filters',
+    'rcl_interfaces',
+    'rosidl_runtime_py',
+    'launch',
+    'launch_ros',
+    'ament_index_python',
+    'builtin_interfaces',
+}
 
 
 def _python_files() -> list[Path]:
@@ -53,8 +62,9 @@ def test_core_modules_never_import_ros():
         f'{sorted(ROS_MODULES)!r}]\n'
         "    assert not bad, f'{m} imported {bad}'\n"
     )
-    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -67,8 +77,13 @@ def _console_scripts() -> dict[str, str]:
 
 def test_every_console_script_target_exists():
     scripts = _console_scripts()
-    assert {'astro-slam', 'visual_odometry_node', 'fusion_node', 'backend_node',
-            'map_server_node'} <= set(scripts)
+    assert {
+        'astro-slam',
+        'visual_odometry_node',
+        'fusion_node',
+        'backend_node',
+        'map_server_node',
+    } <= set(scripts)
     for name, target in scripts.items():
         module, function = target.split(':')
         spec = importlib.util.find_spec(module)
@@ -84,8 +99,9 @@ def test_nodes_without_component_say_so_and_fail():
         source = Path(importlib.util.find_spec(module).origin).read_text()
         if 'unavailable(' not in source:
             continue  # the node hosts a real component now
-        result = subprocess.run([sys.executable, '-m', module], capture_output=True, text=True,
-                                cwd=ROOT, timeout=60)
+        result = subprocess.run(
+            [sys.executable, '-m', module], capture_output=True, text=True, cwd=ROOT, timeout=60
+        )
         assert result.returncode == 1 and 'not implemented' in result.stderr
 
 
@@ -111,28 +127,51 @@ def test_package_xml_lists_every_ros_package_the_code_uses():
 def test_wheel_installs_launch_config_rviz_and_ament_marker(tmp_path):
     pytest.importorskip('setuptools')
     result = subprocess.run(
-        [sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q',
-         '-w', str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            '-m',
+            'pip',
+            'wheel',
+            '--no-deps',
+            '--no-build-isolation',
+            '-q',
+            '-w',
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob('astro_slam-*.whl')
     names = zipfile.ZipFile(wheel).namelist()
     data = {n.split('.data/data/', 1)[1] for n in names if '.data/data/' in n}
     expected = {
-        'share/ament_index/resource_index/packages/astro_slam', 'share/astro_slam/package.xml',
-        *(f'share/astro_slam/{p.relative_to(ROOT)}' for d in ('launch', 'config', 'rviz')
-          for p in (ROOT / d).iterdir() if p.is_file()),
+        'share/ament_index/resource_index/packages/astro_slam',
+        'share/astro_slam/package.xml',
+        *(
+            f'share/astro_slam/{p.relative_to(ROOT)}'
+            for d in ('launch', 'config', 'rviz')
+            for p in (ROOT / d).iterdir()
+            if p.is_file()
+        ),
     }
     assert len(expected) > 4
     assert expected <= data, sorted(expected - data)
-    assert {'astro_slam/', 'astro_fusion/', 'astro_mapping/'} <= {n.split('/')[0] + '/'
-                                                                  for n in names}
+    assert {'astro_slam/', 'astro_fusion/', 'astro_mapping/'} <= {
+        n.split('/')[0] + '/' for n in names
+    }
 
 
 def test_launch_files_parse_and_declare_their_arguments():
     for path in (ROOT / 'launch').glob('*.launch.py'):
         tree = ast.parse(path.read_text(encoding='utf-8'))
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-                 and getattr(n.func, 'id', '') == 'DeclareLaunchArgument']
+        calls = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and getattr(n.func, 'id', '') == 'DeclareLaunchArgument'
+        ]
         assert calls, path
         for call in calls:
             assert any(k.arg == 'description' for k in call.keywords), path

@@ -29,8 +29,10 @@ def test_replay_records_outputs_and_trajectories(tiny_bag, tmp_path, kinematic_r
     folder = out / tiny_bag.name
     with AnyReader([folder / 'bag']) as reader:
         counts = {c.topic: c.msgcount for c in reader.connections}
-        assert counts == {'/odometry/filtered': len(kinematic_run.wheel), '/tf': len(
-            kinematic_run.wheel)}
+        assert counts == {
+            '/odometry/filtered': len(kinematic_run.wheel),
+            '/tf': len(kinematic_run.wheel),
+        }
         for connection, _, raw in reader.messages():
             msg = reader.deserialize(raw, connection.msgtype)
             if connection.topic == '/tf':
@@ -68,18 +70,27 @@ def _write_bag(path: Path, stamps_and_x: list[tuple[int, float]]) -> Path:
 
 
 def test_bad_messages_are_counted_not_fatal(tmp_path):
-    bag = _write_bag(tmp_path / 'bad', [(10, 0.0), (20, 0.1), (15, 0.2), (20, 0.3),
-                                        (30, float('nan')), (40, 0.5)])
+    bag = _write_bag(
+        tmp_path / 'bad',
+        [(10, 0.0), (20, 0.1), (15, 0.2), (20, 0.3), (30, float('nan')), (40, 0.5)],
+    )
     assert _replay(str(bag), '--out', str(tmp_path / 'out')) == 0
     run = json.loads((tmp_path / 'out' / 'bad' / 'run.json').read_text())
     assert run['nodes']['dead_reckoning']['dropped']['/wheel/odometry'] == {
-        'duplicate_stamp': 1, 'invalid': 1, 'out_of_order': 1}
+        'duplicate_stamp': 1,
+        'invalid': 1,
+        'out_of_order': 1,
+    }
     assert run['published']['/odometry/filtered'] == 3
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-m', 'astro_slam.tools.cli', *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, '-m', 'astro_slam.tools.cli', *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _assert_one_clear_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -92,15 +103,17 @@ def _assert_one_clear_error(result: subprocess.CompletedProcess, *fragments: str
 
 
 def test_missing_path_is_one_line(tmp_path):
-    _assert_one_clear_error(_cli('replay', str(tmp_path / 'nope'), '--out', str(tmp_path / 'o')),
-                            'no such file')
+    _assert_one_clear_error(
+        _cli('replay', str(tmp_path / 'nope'), '--out', str(tmp_path / 'o')), 'no such file'
+    )
 
 
 def test_directory_that_is_not_a_bag_is_one_line(tmp_path):
     (tmp_path / 'photos').mkdir()
     (tmp_path / 'photos' / 'cat.jpg').write_bytes(b'meow')
-    _assert_one_clear_error(_cli('replay', str(tmp_path / 'photos'), '--out', str(tmp_path / 'o')),
-                            'not a ROS 2 bag')
+    _assert_one_clear_error(
+        _cli('replay', str(tmp_path / 'photos'), '--out', str(tmp_path / 'o')), 'not a ROS 2 bag'
+    )
 
 
 @pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
@@ -119,10 +132,15 @@ def test_bag_without_the_inputs_lists_what_it_has(tmp_path):
     factory = default_factory()
     with BagWriter(tmp_path / 'other', factory) as writer:
         writer.write('/chatter', factory.make('std_msgs/msg/String', data='hi'), 1)
-    _assert_one_clear_error(_cli('replay', str(tmp_path / 'other'), '--out', str(tmp_path / 'o')),
-                            '/wheel/odometry', 'it has: /chatter')
+    _assert_one_clear_error(
+        _cli('replay', str(tmp_path / 'other'), '--out', str(tmp_path / 'o')),
+        '/wheel/odometry',
+        'it has: /chatter',
+    )
 
 
 def test_unknown_component_is_one_line(tmp_path, tiny_bag):
-    _assert_one_clear_error(_cli('replay', str(tiny_bag), '--out', str(tmp_path / 'o'),
-                                 '--components', 'teleporter'), 'unknown component')
+    _assert_one_clear_error(
+        _cli('replay', str(tiny_bag), '--out', str(tmp_path / 'o'), '--components', 'teleporter'),
+        'unknown component',
+    )

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-rclpy = pytest.importorskip('rclpy', reason='needs ROS 2 (rclpy); runs in .github/workflows/ros.yml')
+rclpy = pytest.importorskip(
+    'rclpy', reason='needs ROS 2 (rclpy); runs in .github/workflows/ros.yml'
+)
 
 from nav_msgs.msg import Odometry  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402

@@ -15,8 +15,9 @@ def _msg(factory, t_ns: int):
 
 def test_matches_pairs_within_slop_whatever_the_arrival_order(factory):
     pairs = []
-    sync = ApproximateTimeSynchronizer(2, 10, 0.005, lambda a, b: pairs.append(
-        (a.header.stamp.nanosec, b.header.stamp.nanosec)))
+    sync = ApproximateTimeSynchronizer(
+        2, 10, 0.005, lambda a, b: pairs.append((a.header.stamp.nanosec, b.header.stamp.nanosec))
+    )
     for i in range(5):
         left, right = i * 100 * MS, i * 100 * MS + 3 * MS  # right camera 3 ms late
         if i % 2:
@@ -38,8 +39,9 @@ def test_no_match_beyond_slop(factory):
 
 def test_prefers_the_nearest_candidate(factory):
     pairs = []
-    sync = ApproximateTimeSynchronizer(2, 10, 0.02, lambda a, b: pairs.append(
-        b.header.stamp.nanosec))
+    sync = ApproximateTimeSynchronizer(
+        2, 10, 0.02, lambda a, b: pairs.append(b.header.stamp.nanosec)
+    )
     sync.add(1, _msg(factory, 10 * MS))
     sync.add(1, _msg(factory, 2 * MS))
     sync.add(0, _msg(factory, 0))

@@ -19,8 +19,9 @@ def _yaw(angle: float, t: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> np.nd
 @pytest.fixture
 def buffer() -> TfBuffer:
     tf = TfBuffer()
-    tf.set_transform(StampedTransform(0, 'base_link', 'camera_link', _yaw(0.1, (0.2, 0, 0.5))),
-                     static=True)
+    tf.set_transform(
+        StampedTransform(0, 'base_link', 'camera_link', _yaw(0.1, (0.2, 0, 0.5))), static=True
+    )
     for i in range(11):
         tf.set_transform(StampedTransform(i * S, 'odom', 'base_link', _yaw(0.2 * i, (i, 0, 0))))
     tf.set_transform(StampedTransform(5 * S, 'map', 'odom', _yaw(0.5, (1, 2, 0))))
@@ -50,8 +51,9 @@ def test_refuses_to_extrapolate(buffer):
 
 def test_time_zero_is_latest_common_time(buffer):
     # map -> odom has a single sample at 5 s, so the latest common time of the chain is 5 s.
-    np.testing.assert_allclose(buffer.lookup('map', 'base_link', 0),
-                               buffer.lookup('map', 'base_link', 5 * S))
+    np.testing.assert_allclose(
+        buffer.lookup('map', 'base_link', 0), buffer.lookup('map', 'base_link', 5 * S)
+    )
 
 
 def test_unknown_and_disconnected_frames_raise(buffer):
