@@ -38,6 +38,7 @@ setup(
         'gtsam>=4.2,<4.4',
         'onnxruntime>=1.17,<1.33',
         'rosbags>=0.10.4,<0.12',
+        'mcap>=1.1,<2',  # salvage of .mcap files whose recorder died
         'PyYAML>=6.0,<7',
         'tqdm>=4.60,<5',
     ],

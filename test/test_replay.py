@@ -116,16 +116,38 @@ def test_directory_that_is_not_a_bag_is_one_line(tmp_path):
     )
 
 
-@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
-def test_truncated_bag_is_one_line(tmp_path, kinematic_run, storage):
+def _cut(bag: Path, fraction: float) -> None:
+    (storage_file,) = [p for p in bag.iterdir() if p.suffix in ('.mcap', '.db3')]
+    data = storage_file.read_bytes()
+    storage_file.write_bytes(data[: int(len(data) * fraction)])
+
+
+def test_truncated_mcap_is_read_up_to_the_damage(tmp_path):
+    from astro_slam.sim.bag_export import write_kinematic_bag
+    from astro_slam.sim.kinematic import KinematicConfig, simulate_kinematic
+
+    # Long enough for several MCAP chunks: a cut loses the torn chunk, not the whole bag.
+    kinematic_run = simulate_kinematic(KinematicConfig(duration_s=20.0, seed=3))
+    bag = write_kinematic_bag(kinematic_run, tmp_path / 'cut', 'mcap')
+    _cut(bag, 0.6)
+    result = _cli('replay', str(bag), '--out', str(tmp_path / 'o'))
+    assert result.returncode == 3 and 'Traceback' not in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if 'warning' in line]
+    assert len(warnings) == 1 and 'damage' in warnings[0]
+    run = json.loads((tmp_path / 'o' / 'cut' / 'run.json').read_text())
+    read = run['messages_read']['/wheel/odometry']
+    assert run['truncated'] and 0 < read < len(kinematic_run.wheel)
+    _, poses = read_tum(tmp_path / 'o' / 'cut' / 'odom.tum')
+    np.testing.assert_allclose(poses, [w.T for w in kinematic_run.wheel[:read]], atol=1e-8)
+
+
+@pytest.mark.parametrize(('storage', 'fraction'), [('sqlite3', 0.3), ('mcap', 0.01)])
+def test_unreadable_truncated_bag_is_one_line(tmp_path, kinematic_run, storage, fraction):
     from astro_slam.sim.bag_export import write_kinematic_bag
 
     bag = write_kinematic_bag(kinematic_run, tmp_path / 'cut', storage)
-    (storage_file,) = [p for p in bag.iterdir() if p.suffix in ('.mcap', '.db3')]
-    data = storage_file.read_bytes()
-    storage_file.write_bytes(data[: len(data) // 3])
-    result = _cli('replay', str(bag), '--out', str(tmp_path / 'o'))
-    _assert_one_clear_error(result, 'cut')
+    _cut(bag, fraction)
+    _assert_one_clear_error(_cli('replay', str(bag), '--out', str(tmp_path / 'o')), 'cut')
 
 
 def test_bag_without_the_inputs_lists_what_it_has(tmp_path):

@@ -69,6 +69,8 @@ class BagReader:
         self.path = check_bag_path(path)
         self._typestore = typestore or RosbagsFactory().typestore
         self._reader: Any = None
+        self._salvage_path: Path | None = None
+        self.salvaged = ''  # why the bag was read through the salvage path, if it was
 
     def __enter__(self) -> BagReader:
         from rosbags.highlevel import AnyReader
@@ -77,12 +79,34 @@ class BagReader:
             self._reader = AnyReader([self.path], default_typestore=self._typestore)
             self._reader.open()
         except Exception as err:  # rosbags, sqlite3, mcap and YAML errors all mean "unreadable"
-            raise BagError(f'{self.path}: cannot open bag ({_reason(err)})') from None
+            self._reader = None
+            if not self._open_salvage(err):
+                raise BagError(f'{self.path}: cannot open bag ({_reason(err)})') from None
+            return self
         reader = self._reader
         self.topics = {c.topic: c.msgtype for c in reader.connections}
         self.start_ns, self.end_ns = reader.start_time, reader.end_time
         self.message_count = reader.message_count
         return self
+
+    def _open_salvage(self, err: Exception) -> bool:
+        """Falls back to the record stream of an .mcap without summary; False if hopeless."""
+        from astro_slam.tools import mcap_salvage
+
+        storage = self.path if self.path.is_file() else next(self.path.glob('*.mcap'), None)
+        if storage is None or storage.suffix != '.mcap':
+            return False
+        index = mcap_salvage.scan(storage)
+        if not index.message_count:
+            return False
+        self._salvage_path = storage
+        self.topics, self.message_count = index.topics, index.message_count
+        self.start_ns, self.end_ns = index.start_ns, index.end_ns
+        self.salvaged = (
+            f'{self.path}: index unreadable ({_reason(err)}); read '
+            f'{index.message_count} messages from the record stream up to the damage'
+        )
+        return True
 
     def __exit__(self, *exc: object) -> None:
         if self._reader is not None:
@@ -96,6 +120,11 @@ class BagReader:
         Raises:
             BagTruncated: the bag is damaged after some messages; they were yielded already.
         """
+        if self._salvage_path is not None:
+            from astro_slam.tools import mcap_salvage
+
+            yield from mcap_salvage.messages(self._salvage_path, topics, self._typestore)
+            return
         reader, count = self._reader, 0
         connections = [c for c in reader.connections if c.topic in topics]
         if not connections:

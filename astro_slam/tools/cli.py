@@ -12,12 +12,18 @@ import shutil
 import sys
 from pathlib import Path
 
+EXIT_NOTHING_PROCESSED = 1
+EXIT_PARTIAL = 3  # results were written, but a bag was damaged or could not be read
+
 EXAMPLES = """\
 examples:
   astro-slam simulate --out sim                       # a tiny run: wheel odometry, IMU, truth
   astro-slam replay sim/kinematic --out results       # replay it through the stack
   astro-slam replay a.mcap b/ --out results --config my_robot.yaml --mode localization
   astro-slam dump-config > astro_slam.yaml            # every parameter with its default
+
+exit codes of replay: 0 all bags read to the end; 1 nothing could be processed; 3 results
+written, but a bag was truncated (read up to the damage) or could not be read
 """
 
 
@@ -145,7 +151,9 @@ def _replay(args: argparse.Namespace) -> int:
         if result.error:
             print(f'astro-slam: error: {result.error}', file=sys.stderr)
     print(_table(results))
-    return 0 if any(r.messages > 0 for r in results) else 1
+    if not any(r.messages > 0 for r in results):
+        return EXIT_NOTHING_PROCESSED
+    return EXIT_PARTIAL if any(r.error or r.truncated for r in results) else 0
 
 
 def _table(results: list) -> str:

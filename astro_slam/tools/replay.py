@@ -138,6 +138,9 @@ def replay_bag(path: Path, options: ReplayOptions) -> BagResult:
     result = BagResult(bag=str(path))
     try:
         with BagReader(path) as reader:
+            if reader.salvaged:
+                result.truncated = True
+                result.warnings.append(reader.salvaged)
             graph, configs = build_graph(options)
             topics = _check_inputs(graph, reader.topics, result)
             result.folder = options.out / bag_name(Path(path))
