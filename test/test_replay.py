@@ -166,3 +166,26 @@ def test_unknown_component_is_one_line(tmp_path, tiny_bag):
         _cli('replay', str(tiny_bag), '--out', str(tmp_path / 'o'), '--components', 'teleporter'),
         'unknown component',
     )
+
+
+def test_the_bags_own_tf_is_neither_recorded_nor_mixed_into_trajectories(tmp_path):
+    from astro_slam.msgs.poses import to_tf_message
+    from astro_slam.transforms import make_transform
+    from astro_slam.types import StampedTransform
+
+    factory = default_factory()
+    with BagWriter(tmp_path / 'robot', factory) as writer:
+        for i in range(1, 6):
+            t_ns = i * 100_000_000
+            msg = to_odometry(
+                factory, OdometryEstimate(t_ns, 'odom', 'base_link', make_transform(t=[i, 0, 0]))
+            )
+            writer.write('/wheel/odometry', msg, t_ns, 'sensor')
+            driver_tf = StampedTransform(t_ns, 'odom', 'base_link', make_transform(t=[0, 9, 0]))
+            writer.write('/tf', to_tf_message(factory, [driver_tf]), t_ns)
+    assert _replay(str(tmp_path / 'robot'), '--out', str(tmp_path / 'o')) == 0
+    _, poses = read_tum(tmp_path / 'o' / 'robot' / 'odom.tum')
+    np.testing.assert_allclose(poses[:, 0, 3], [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(poses[:, 1, 3], 0)
+    run = json.loads((tmp_path / 'o' / 'robot' / 'run.json').read_text())
+    assert run['published']['/tf'] == 5

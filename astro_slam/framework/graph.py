@@ -27,7 +27,8 @@ from astro_slam.msgs.poses import from_tf_message
 TF_TOPIC = '/tf'
 TF_STATIC_TOPIC = '/tf_static'
 
-Tap = Callable[[str, Any, int], None]
+# A tap sees (topic, msg, now_ns, publisher): publisher is the node name, or None for fed input.
+Tap = Callable[[str, Any, int, str | None], None]
 
 
 def resolve(name: str, remappings: Mapping[str, str] | None = None) -> str:
@@ -64,7 +65,7 @@ class _GraphIO:
         declared = node.publications[topic]
         if msgtype_of(msg) != declared.msgtype:
             raise TypeError(f'{topic}: published {msgtype_of(msg)}, declared {declared.msgtype}')
-        self._graph._enqueue(resolve(topic, node.remappings), msg)
+        self._graph._enqueue(resolve(topic, node.remappings), msg, node.component.node_name)
 
     def lookup_transform(self, target: str, source: str, t_ns: int) -> np.ndarray | None:
         try:
@@ -98,7 +99,8 @@ class Graph:
         self.now_ns = 0
         self.nodes: list[_Node] = []
         self._subscribers: dict[str, list[Callable[[Any], None]]] = {}
-        self._queue: deque[tuple[str, Any]] = deque()
+        self._queue: deque[tuple[str, Any, str | None]] = deque()
+        self._tf_children: set[str] = set()  # frames whose TF the components publish
         self._taps: list[Tap] = []
         self._timers: list[_TimerState] = []
 
@@ -156,7 +158,7 @@ class Graph:
         self._subscribers.setdefault(topic, []).append(deliver)
 
     def tap(self, callback: Tap) -> None:
-        """Observes every message that passes through the graph: (topic, msg, now_ns)."""
+        """Observes every message that passes through the graph; see `Tap`."""
         self._taps.append(callback)
 
     def inputs(self) -> dict[str, str]:
@@ -181,7 +183,7 @@ class Graph:
         if t_ns >= self.now_ns:
             self._fire_timers(t_ns)
             self.now_ns = t_ns
-        self._enqueue(topic, msg)
+        self._enqueue(topic, msg, None)
 
     def call_service(self, name: str) -> tuple[bool, str]:
         """Calls a component's Trigger service by (resolved) name."""
@@ -201,26 +203,35 @@ class Graph:
             for n in self.nodes
         }
 
-    def _enqueue(self, topic: str, msg: Any) -> None:
-        self._queue.append((topic, msg))
+    def _enqueue(self, topic: str, msg: Any, publisher: str | None) -> None:
+        self._queue.append((topic, msg, publisher))
         if len(self._queue) == 1:
             self._pump()
 
     def _pump(self) -> None:
         # Only the outermost _enqueue pumps; publications made by callbacks join the queue.
         while self._queue:
-            topic, msg = self._queue[0]
+            topic, msg, publisher = self._queue[0]
             for tap in self._taps:
-                tap(topic, msg, self.now_ns)
+                tap(topic, msg, self.now_ns, publisher)
             if topic in (TF_TOPIC, TF_STATIC_TOPIC):
-                self._update_tf(msg, static=topic == TF_STATIC_TOPIC)
+                self._update_tf(msg, topic == TF_STATIC_TOPIC, publisher)
             for deliver in self._subscribers.get(topic, ()):
                 deliver(msg)
             self._queue.popleft()
 
-    def _update_tf(self, msg: Any, static: bool) -> None:
+    def _update_tf(self, msg: Any, static: bool, publisher: str | None) -> None:
+        """Feeds the TF buffer; a bag's edges that the stack itself publishes are ignored.
+
+        A robot's bag usually carries the base driver's odom -> base_link; replaying it beside
+        the stack's own would give a frame two parents' worth of contradicting history.
+        """
         try:
             for tf in from_tf_message(msg):
+                if publisher is not None:
+                    self._tf_children.add(tf.child_frame)
+                elif tf.child_frame in self._tf_children:
+                    continue
                 self.tf.set_transform(tf, static=static)
         except (InvalidMessage, TfError) as err:
             logging.getLogger(__name__).warning('ignored a TF message: %s', err)

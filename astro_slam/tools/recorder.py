@@ -25,16 +25,16 @@ VO_TOPIC = '/vo/odometry'
 
 
 class OutputBagRecorder:
-    """Writes every message on the graph's published topics, at graph time, to a bag."""
+    """Writes every message the components publish, at graph time, to a bag."""
 
     def __init__(self, writer: BagWriter, outputs: Mapping[str, Topic]) -> None:
         self.writer = writer
         self.outputs = dict(outputs)
         self.failed = 0
 
-    def __call__(self, topic: str, msg: Any, t_ns: int) -> None:
+    def __call__(self, topic: str, msg: Any, t_ns: int, publisher: str | None) -> None:
         declared = self.outputs.get(topic)
-        if declared is None:
+        if declared is None or publisher is None:
             return
         try:
             self.writer.write(topic, msg, t_ns, declared.qos)
@@ -57,6 +57,8 @@ class _Series:
 class TrajectoryRecorder:
     """Collects odom -> base, map -> odom, VO and ground-truth poses as they pass.
 
+    TF is taken from what the components publish only, never from the input bag's own /tf.
+
     slam.tum is map -> base: each odom -> base sample composed with the latest map -> odom
     published at or before it; there is none before the backend's first estimate.
     """
@@ -71,14 +73,14 @@ class TrajectoryRecorder:
         self.ground_truth = _Series()
         self.invalid = 0
 
-    def __call__(self, topic: str, msg: Any, t_ns: int) -> None:
+    def __call__(self, topic: str, msg: Any, t_ns: int, publisher: str | None) -> None:
         try:
-            if topic == TF_TOPIC:
+            if topic == TF_TOPIC and publisher is not None:
                 self._on_tf(msg)
             elif topic == VO_TOPIC:
                 odom = from_odometry(msg)
                 self.vo.add(odom.t_ns, odom.T)
-            elif topic == GROUND_TRUTH_TOPIC:
+            elif topic == GROUND_TRUTH_TOPIC and publisher is None:
                 odom = from_odometry(msg)
                 self.ground_truth.add(odom.t_ns, odom.T)
         except InvalidMessage:
