@@ -103,8 +103,12 @@ def numpy_to_image(
 
 
 def compressed_to_numpy(msg: Any) -> np.ndarray:
-    """Decodes a CompressedImage (jpeg or png) to grey, BGR or 16-bit pixels."""
+    """Decodes a CompressedImage (jpeg, png, or compressedDepth png) to grey, BGR or 16-bit."""
     data = as_numpy(msg.data, np.uint8)
+    if 'compressedDepth' in str(msg.format):
+        if '16UC1' not in str(msg.format) or 'png' not in str(msg.format):
+            raise InvalidMessage(f'unsupported compressedDepth format {msg.format!r}')
+        data = data[12:]  # image_transport's ConfigHeader: format and quantisation
     pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if pixels is None:
         raise InvalidMessage(f'corrupt compressed image (format {msg.format!r})')

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,8 +16,9 @@ EXIT_PARTIAL = 3  # results were written, but a bag was damaged or could not be 
 
 EXAMPLES = """\
 examples:
-  astro-slam simulate --out sim                       # a tiny run: wheel odometry, IMU, truth
-  astro-slam replay sim/kinematic --out results       # replay it through the stack
+  astro-slam simulate --scenario home-week --home-seed 3 --out sim   # four sessions of a week
+  astro-slam simulate --scenario tiny --rig rgbd --out sim           # a few seconds, RGB-D
+  astro-slam replay sim/home-week/day1-morning --out results         # replay one session
   astro-slam replay a.mcap b/ --out results --config my_robot.yaml --mode localization
   astro-slam dump-config > astro_slam.yaml            # every parameter with its default
 
@@ -40,15 +40,25 @@ def _parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser(
         'simulate',
-        help='write a simulated run as a ROS 2 bag',
-        description='Writes a kinematic run (wheel odometry, IMU, ground '
-        'truth; no camera yet) as a ROS 2 bag under OUT/kinematic.',
+        help='simulate a changing home as ROS 2 bags',
+        description='Renders every session of a scenario into a rosbag2 (mcap) with ground '
+        'truth, labels, a floor plan and a montage, under OUT/<scenario>/.',
     )
+    sim.add_argument(
+        '--scenario',
+        default='home-day',
+        help='tiny, home-day, home-week, kidnap, dark, aliasing, or a YAML file '
+        '(default home-day)',
+    )
+    sim.add_argument('--home-seed', type=int, default=0, help='which home (default 0)')
+    sim.add_argument('--home', type=Path, help='a hand-written home YAML instead of a seed')
+    sim.add_argument('--seed', type=int, default=0, help='noise, people, faults (default 0)')
     sim.add_argument('--out', type=Path, required=True, help='output folder')
-    sim.add_argument('--duration', type=float, default=20.0, help='seconds (default 20)')
-    sim.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
-    sim.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap')
-    sim.add_argument('--overwrite', action='store_true', help='replace an existing bag')
+    sim.add_argument('--rig', choices=('stereo', 'rgbd'), help="default: the scenario's")
+    sim.add_argument('--duration-s', type=float, help='override every session duration')
+    sim.add_argument('--camera-hz', type=float, help="override the scenario's camera rate")
+    sim.add_argument('--overwrite', action='store_true', help='replace an existing output')
+    sim.add_argument('--no-progress', action='store_true', help='no progress bar')
 
     rep = sub.add_parser(
         'replay',
@@ -99,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {'simulate': _simulate, 'replay': _replay, 'dump-config': _dump_config}
     try:
         return commands[args.command](args)
-    except (BagError, ConfigError, KeyError, OSError) as err:
+    except (BagError, ConfigError, KeyError, OSError, ValueError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f'astro-slam: error: {message}', file=sys.stderr)
         return 1
@@ -109,18 +119,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from astro_slam.sim.bag_export import write_kinematic_bag
-    from astro_slam.sim.kinematic import KinematicConfig, simulate_kinematic
-    from astro_slam.tools.bag_io import BagError
+    from astro_slam.sim.home import load_home_yaml
+    from astro_slam.sim.scenarios import load_scenario
+    from astro_slam.sim.simulate import override, simulate
 
-    target = args.out / 'kinematic'
-    if target.exists():
-        if not args.overwrite:
-            raise BagError(f'{target} exists; remove it or pass --overwrite')
-        shutil.rmtree(target)
-    run = simulate_kinematic(KinematicConfig(duration_s=args.duration, seed=args.seed))
-    path = write_kinematic_bag(run, target, args.storage)
-    print(f'wrote {path} ({len(run.stamps_ns)} poses, {args.duration:.0f} s)')
+    scenario = override(load_scenario(args.scenario), args.rig, args.duration_s, args.camera_hz)
+    home = load_home_yaml(args.home) if args.home else None
+    results = simulate(
+        scenario,
+        args.home_seed,
+        args.seed,
+        args.out,
+        home,
+        args.overwrite,
+        False if args.no_progress else None,
+    )
+    rows = [('session', 'seconds', 'frames', 'messages', 'MB', 'MB/min')]
+    rows += [
+        (
+            r.name,
+            f'{r.duration_s:.0f}',
+            str(r.frames),
+            str(r.messages),
+            f'{r.megabytes:.1f}',
+            f'{r.mb_per_minute:.1f}',
+        )
+        for r in results
+    ]
+    print(_format_table(rows))
+    print(f'bags, ground truth, labels and pictures in {args.out / scenario.name}/')
     return 0
 
 
@@ -156,9 +183,18 @@ def _replay(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if any(r.error or r.truncated for r in results) else 0
 
 
+def _format_table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        '  '.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, '  '.join('-' * w for w in widths))
+    return '\n'.join(lines)
+
+
 def _table(results: list) -> str:
-    header = ('bag', 'messages', 'bag s', 'wall s', 'x real time', 'drops', 'status')
-    rows = [header]
+    rows = [('bag', 'messages', 'bag s', 'wall s', 'x real time', 'drops', 'status')]
     for r in results:
         status = 'error' if r.error else 'truncated' if r.truncated else 'ok'
         rows.append(
@@ -172,14 +208,8 @@ def _table(results: list) -> str:
                 status,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        '  '.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, '  '.join('-' * w for w in widths))
     folders = sorted({str(r.folder.parent) for r in results if r.folder})
-    return '\n'.join(lines + [f'results in {f}/' for f in folders])
+    return '\n'.join([_format_table(rows)] + [f'results in {f}/' for f in folders])
 
 
 def _dump_config(args: argparse.Namespace) -> int:

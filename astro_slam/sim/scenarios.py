@@ -1,0 +1,168 @@
+"""Scenarios: sessions of one home over days, with light, change, people and sensor faults.
+
+Named scenarios cover the cases the stack must handle; a YAML file with the same fields
+describes any other. Sessions are in order: changes accumulate from one to the next.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FAULT_KINDS = ('bump', 'slip', 'kidnap', 'low_power', 'dropped_frames', 'jitter')
+CHANGE_LEVELS = ('none', 'minor', 'major')
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """One recording: when it happens, how the home looks, what goes wrong."""
+
+    name: str
+    duration_s: float = 60.0
+    day: int = 0  # days since the first session
+    start_hour: float = 10.0  # local time at the start: the sun follows it
+    lights_on: float = 1.0  # share of rooms whose ceiling light is on
+    dimming: float = 1.0  # every light source scaled (0: total darkness)
+    ir_illuminator: bool = False  # the robot's own infrared light
+    light_switches: int = 0  # lights switched on or off during the session
+    changes: str = 'none'  # none, minor (chairs, bags), major (rearranged, repainted)
+    people: int = 0
+    pets: int = 0
+    faults: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if unknown := set(self.faults) - set(FAULT_KINDS):
+            raise ValueError(f'{self.name}: unknown faults {sorted(unknown)}; know {FAULT_KINDS}')
+        if self.changes not in CHANGE_LEVELS:
+            raise ValueError(f'{self.name}: changes must be one of {CHANGE_LEVELS}')
+        if self.duration_s <= 0:
+            raise ValueError(f'{self.name}: duration_s must be positive')
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    sessions: tuple[SessionSpec, ...]
+    rig: str = 'stereo'  # stereo or rgbd
+    camera_hz: float = 15.0
+    width: int = 640
+    height: int = 480
+    n_rooms: int | None = None  # None: from the home seed
+    laps: int = 2  # patrol laps through every room per session
+    description: str = ''
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _day(duration: float = 120.0, **kw: Any) -> SessionSpec:
+    return SessionSpec('day', duration, **kw)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    'tiny': Scenario(
+        'tiny',
+        (SessionSpec('tiny', 4.0, people=1),),
+        camera_hz=10.0,
+        width=320,
+        height=240,
+        n_rooms=3,
+        laps=1,
+        description='a few seconds, for tests',
+    ),
+    'home-day': Scenario(
+        'home-day',
+        (_day(120.0, people=1, pets=1, faults=('bump',)),),
+        description='one daylight patrol with a person and a pet',
+    ),
+    'home-week': Scenario(
+        'home-week',
+        (
+            SessionSpec('day1-morning', 120.0, day=0, start_hour=9.5, people=1, faults=('bump',)),
+            SessionSpec(
+                'day2-evening',
+                120.0,
+                day=1,
+                start_hour=19.0,
+                lights_on=0.7,
+                dimming=0.6,
+                changes='minor',
+                people=1,
+                pets=1,
+                faults=('bump', 'slip', 'jitter'),
+            ),
+            SessionSpec(
+                'day3-night',
+                120.0,
+                day=2,
+                start_hour=23.0,
+                lights_on=0.2,
+                dimming=0.15,
+                changes='minor',
+                faults=('bump', 'kidnap', 'dropped_frames'),
+            ),
+            SessionSpec(
+                'day8-afternoon',
+                120.0,
+                day=7,
+                start_hour=15.0,
+                lights_on=0.5,
+                changes='major',
+                people=2,
+                pets=1,
+                light_switches=2,
+                faults=('bump', 'low_power'),
+            ),
+        ),
+        description='a week: furniture moved, evening and night light, faults',
+    ),
+    'kidnap': Scenario(
+        'kidnap',
+        (_day(90.0, faults=('kidnap',)),),
+        description='picked up mid-patrol and put down in another room',
+    ),
+    'dark': Scenario(
+        'dark',
+        (
+            SessionSpec(
+                'dark', 90.0, start_hour=2.0, lights_on=0.0, dimming=0.0, ir_illuminator=True
+            ),
+        ),
+        description='total darkness; only the robot infrared illuminator',
+    ),
+    'aliasing': Scenario(
+        'aliasing',
+        (_day(150.0),),
+        n_rooms=6,
+        laps=3,
+        description='six rooms, two furnished alike, visited in turn',
+    ),
+}
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """A named scenario, or one read from a YAML file with the fields of Scenario."""
+    if name_or_path in SCENARIOS:
+        return SCENARIOS[name_or_path]
+    path = Path(name_or_path)
+    if not path.exists():
+        raise ValueError(
+            f'unknown scenario {name_or_path!r}: not a file, and not one of {", ".join(SCENARIOS)}'
+        )
+    data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    if not isinstance(data, dict) or not data.get('sessions'):
+        raise ValueError(f'{path}: a scenario needs a list of sessions')
+    try:
+        sessions = tuple(
+            SessionSpec(**{**s, 'faults': tuple(s.get('faults', ()))})
+            for s in data.pop('sessions')
+        )
+        return Scenario(**{'name': path.stem, **data, 'sessions': sessions})
+    except TypeError as err:
+        raise ValueError(f'{path}: {err}') from None
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    return dataclasses.asdict(scenario)
