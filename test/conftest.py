@@ -1,14 +1,34 @@
-"""Shared fixtures: the offline message factory and tiny simulated bags written to tmp_path."""
+"""Shared fixtures: the offline message factory and tiny simulated sessions written to tmp_path.
+
+Bags for framework tests come from the real simulator without its cameras: the same sensor
+models, fast enough for unit tests.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from astro_slam.msgs.factory import RosbagsFactory, default_factory
-from astro_slam.sim.bag_export import write_kinematic_bag
-from astro_slam.sim.kinematic import KinematicConfig, KinematicRun, simulate_kinematic
+from astro_slam.sim.generate import generate_home
+from astro_slam.sim.recorder import SessionRecorder
+from astro_slam.sim.scenarios import SCENARIOS
+from astro_slam.sim.session import SessionPlan, plan_session
+
+
+def tiny_plan(duration_s: float = 3.0, seed: int = 7) -> SessionPlan:
+    scenario = SCENARIOS['tiny']
+    spec = dataclasses.replace(scenario.sessions[0], duration_s=duration_s, people=0)
+    scenario = dataclasses.replace(scenario, sessions=(spec,))
+    return plan_session(generate_home(1, n_rooms=3), scenario, 0, seed, [])
+
+
+def write_sensor_bag(plan: SessionPlan, path: Path, storage: str = 'mcap') -> Path:
+    """The session's IMU, wheels, flags, TF and ground truth, without images."""
+    SessionRecorder(plan).write(path, storage=storage, cameras=False)
+    return path
 
 
 @pytest.fixture(scope='session')
@@ -17,11 +37,11 @@ def factory() -> RosbagsFactory:
 
 
 @pytest.fixture(scope='session')
-def kinematic_run() -> KinematicRun:
-    return simulate_kinematic(KinematicConfig(duration_s=3.0, rate_hz=20.0, seed=7))
+def sensor_plan() -> SessionPlan:
+    return tiny_plan()
 
 
 @pytest.fixture(params=['mcap', 'sqlite3'])
-def tiny_bag(request: pytest.FixtureRequest, tmp_path: Path, kinematic_run: KinematicRun) -> Path:
-    """A 3 s kinematic bag (wheel, IMU, ground truth, /tf_static) in each storage format."""
-    return write_kinematic_bag(kinematic_run, tmp_path / f'tiny_{request.param}', request.param)
+def tiny_bag(request: pytest.FixtureRequest, tmp_path: Path, sensor_plan: SessionPlan) -> Path:
+    """A 3 s simulated session without cameras, in each storage format."""
+    return write_sensor_bag(sensor_plan, tmp_path / f'tiny_{request.param}', request.param)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tiny_plan, write_sensor_bag
 from rosbags.highlevel import AnyReader
 
 from astro_slam.msgs.factory import default_factory
@@ -23,16 +24,14 @@ def _replay(*args: str) -> int:
     return main(['replay', *args, '--no-progress'])
 
 
-def test_replay_records_outputs_and_trajectories(tiny_bag, tmp_path, kinematic_run):
+def test_replay_records_outputs_and_trajectories(tiny_bag, tmp_path, sensor_plan):
     out = tmp_path / 'out'
     assert _replay(str(tiny_bag), '--out', str(out)) == 0
     folder = out / tiny_bag.name
+    wheels = sensor_plan.wheels
     with AnyReader([folder / 'bag']) as reader:
         counts = {c.topic: c.msgcount for c in reader.connections}
-        assert counts == {
-            '/odometry/filtered': len(kinematic_run.wheel),
-            '/tf': len(kinematic_run.wheel),
-        }
+        assert counts == {'/odometry/filtered': len(wheels.t_s), '/tf': len(wheels.t_s)}
         for connection, _, raw in reader.messages():
             msg = reader.deserialize(raw, connection.msgtype)
             if connection.topic == '/tf':
@@ -40,13 +39,19 @@ def test_replay_records_outputs_and_trajectories(tiny_bag, tmp_path, kinematic_r
             else:
                 assert msg.header.frame_id == 'odom'
     stamps, poses = read_tum(folder / 'odom.tum')
-    np.testing.assert_array_equal(stamps, kinematic_run.stamps_ns)
-    np.testing.assert_allclose(poses, [w.T for w in kinematic_run.wheel], atol=1e-8)
-    _, truth = read_tum(folder / 'ground_truth.tum')
-    np.testing.assert_allclose(truth, kinematic_run.ground_truth, atol=1e-8)
+    np.testing.assert_array_equal(stamps, [sensor_plan.t_ns(t) for t in wheels.t_s])
+    np.testing.assert_allclose(poses[:, :2, 3], wheels.pose[:, :2], atol=1e-8)
+    np.testing.assert_allclose(
+        np.arctan2(poses[:, 1, 0], poses[:, 0, 0]),
+        np.angle(np.exp(1j * wheels.pose[:, 2])),
+        atol=1e-8,
+    )
+    truth_stamps, truth = read_tum(folder / 'ground_truth.tum')
+    expected = [sensor_plan.T_map_base((t - sensor_plan.t0_ns) / 1e9) for t in truth_stamps]
+    np.testing.assert_allclose(truth, expected, atol=1e-8)
     assert not (folder / 'slam.tum').exists()  # no backend in this stack: no map frame
     run = json.loads((folder / 'run.json').read_text())
-    assert run['messages_read']['/wheel/odometry'] == len(kinematic_run.wheel)
+    assert run['messages_read']['/wheel/odometry'] == len(wheels.t_s)
     assert run['drops'] == 0 and not run['truncated']
     assert run['bag_duration_s'] > 2.9
 
@@ -123,12 +128,9 @@ def _cut(bag: Path, fraction: float) -> None:
 
 
 def test_truncated_mcap_is_read_up_to_the_damage(tmp_path):
-    from astro_slam.sim.bag_export import write_kinematic_bag
-    from astro_slam.sim.kinematic import KinematicConfig, simulate_kinematic
-
     # Long enough for several MCAP chunks: a cut loses the torn chunk, not the whole bag.
-    kinematic_run = simulate_kinematic(KinematicConfig(duration_s=20.0, seed=3))
-    bag = write_kinematic_bag(kinematic_run, tmp_path / 'cut', 'mcap')
+    plan = tiny_plan(duration_s=20.0)
+    bag = write_sensor_bag(plan, tmp_path / 'cut')
     _cut(bag, 0.6)
     result = _cli('replay', str(bag), '--out', str(tmp_path / 'o'))
     assert result.returncode == 3 and 'Traceback' not in result.stderr
@@ -136,16 +138,14 @@ def test_truncated_mcap_is_read_up_to_the_damage(tmp_path):
     assert len(warnings) == 1 and 'damage' in warnings[0]
     run = json.loads((tmp_path / 'o' / 'cut' / 'run.json').read_text())
     read = run['messages_read']['/wheel/odometry']
-    assert run['truncated'] and 0 < read < len(kinematic_run.wheel)
+    assert run['truncated'] and 0 < read < len(plan.wheels.t_s)
     _, poses = read_tum(tmp_path / 'o' / 'cut' / 'odom.tum')
-    np.testing.assert_allclose(poses, [w.T for w in kinematic_run.wheel[:read]], atol=1e-8)
+    np.testing.assert_allclose(poses[:, :2, 3], plan.wheels.pose[:read, :2], atol=1e-8)
 
 
 @pytest.mark.parametrize(('storage', 'fraction'), [('sqlite3', 0.3), ('mcap', 0.01)])
-def test_unreadable_truncated_bag_is_one_line(tmp_path, kinematic_run, storage, fraction):
-    from astro_slam.sim.bag_export import write_kinematic_bag
-
-    bag = write_kinematic_bag(kinematic_run, tmp_path / 'cut', storage)
+def test_unreadable_truncated_bag_is_one_line(tmp_path, sensor_plan, storage, fraction):
+    bag = write_sensor_bag(sensor_plan, tmp_path / 'cut', storage)
     _cut(bag, fraction)
     _assert_one_clear_error(_cli('replay', str(bag), '--out', str(tmp_path / 'o')), 'cut')
 

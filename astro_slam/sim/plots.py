@@ -114,7 +114,7 @@ def floor_plan(home: Home, motion: Motion, labels: dict, path: Path, title: str 
     ax.set_xlabel('x (m)')
     ax.set_ylabel('y (m)')
     ax.set_title(title or 'floor plan')
-    ax.legend(loc='upper right', fontsize=7, markerscale=8)
+    ax.legend(loc='upper right', fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

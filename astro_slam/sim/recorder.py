@@ -54,7 +54,7 @@ class SessionRecorder:
             t_ns += int(self.jitter.normal(0.0, 1.5e6))
         return t_ns
 
-    def _events(self) -> Iterator[Event]:
+    def _events(self, cameras: bool) -> Iterator[Event]:
         p = self.plan
         streams: list[Iterator[Event]] = [
             ((p.t_ns(t) + 500_000, 1, 'imu', i) for i, t in enumerate(p.imu.t_s)),
@@ -63,31 +63,44 @@ class SessionRecorder:
                 (p.t_ns(t), 3, 'truth', t)
                 for t in np.arange(0, p.spec.duration_s, 1 / GROUND_TRUTH_HZ)
             ),
-            ((p.t_ns(t) + 20_000_000, 4, 'camera', t) for t in p.frame_t_s),
+            ((p.t_ns(t) + 20_000_000, 4, 'camera', t) for t in p.frame_t_s if cameras),
             ((p.t_ns(t), 5, 'flags', t) for t in np.arange(0, p.spec.duration_s, 0.2)),
         ]
         return heapq.merge(*streams)
 
-    def write(self, path: Path, progress: Callable[[float], None] | None = None) -> int:
-        """Writes the bag at path; returns the number of messages."""
+    def write(
+        self,
+        path: Path,
+        progress: Callable[[float], None] | None = None,
+        storage: str = 'mcap',
+        cameras: bool = True,
+    ) -> int:
+        """Writes the bag at path; returns the number of messages.
+
+        Args:
+            cameras: False leaves the images out (fast bags of the other sensors, for tests).
+        """
         p, f = self.plan, self.factory
-        renderer = Renderer(p.home, p.rig.intrinsics)
+        renderer = Renderer(p.home, p.rig.intrinsics) if cameras else None
+        if renderer:
+            renderer.preload([b for w in p.walkers for b in w.boxes(w.t0_s)])
         sensor = CameraSensor(seed=p.labels['seed'] * 1000 + p.labels['session_index'])
         count = 0
         try:
-            with BagWriter(path, f) as writer:
+            with BagWriter(path, f, storage) as writer:
                 writer.write(
                     '/tf_static',
                     to_tf_message(f, p.rig.static_transforms(p.t0_ns)),
                     p.t0_ns,
                     LATCHED,
                 )
-                for log_ns, _, stream, payload in self._events():
+                for log_ns, _, stream, payload in self._events(cameras):
                     count += self._write_event(writer, renderer, sensor, log_ns, stream, payload)
                     if progress and stream == 'camera':
                         progress(float(payload))
         finally:
-            renderer.release()
+            if renderer:
+                renderer.release()
         return count
 
     def _write_event(

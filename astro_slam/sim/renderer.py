@@ -45,6 +45,7 @@ uniform float light_power[8];    // 0 when switched off
 uniform float room_ambient[8];   // daylight through that room's windows, and bounce
 uniform float sky;               // brightness of window panes
 uniform float ir_power;          // robot-mounted infrared illuminator
+uniform float base_light;        // light that reaches everywhere (0 in total darkness)
 uniform vec3 cam_pos; uniform vec3 cam_dir;
 layout(location = 0) out vec4 radiance;
 layout(location = 1) out float depth;
@@ -73,7 +74,7 @@ void main() {
         if (world.x >= r.x - 0.03 && world.x <= r.z + 0.03 && world.y >= r.y - 0.03
             && world.y <= r.w + 0.03) { room = i; break; }
     }
-    float light = 0.02;
+    float light = base_light;
     if (room >= 0) {
         light += room_ambient[room];
         vec3 to_light = room_light[room] - world;
@@ -83,7 +84,7 @@ void main() {
     }
     vec3 to_cam = cam_pos - world;
     float dc = length(to_cam);
-    float cone = smoothstep(0.80, 0.95, dot(-to_cam / dc, cam_dir));
+    float cone = smoothstep(0.70, 0.90, dot(-to_cam / dc, cam_dir));  // about the view cone
     light += ir_power * cone * max(dot(n, to_cam / dc), 0.0) / max(dc * dc, 0.05);
     radiance = vec4(albedo * light + emissive * sky * vec3(0.9, 0.95, 1.0), 1.0);
     depth = -(view * vec4(world, 1.0)).z;
@@ -182,32 +183,37 @@ class Renderer:
         )
         self.cube = self.ctx.buffer(_unit_cube().tobytes())
         self._layers: dict[tuple[str, int], int] = {}
+        self._pixels: list[np.ndarray] = []
         self._texture_array = None
         self.set_boxes(self.home.boxes)
         self.program['proj'].write(_projection(k).T.copy().tobytes())
         self._set_rooms()
 
     def _texture_layers(self, boxes: list[Box]) -> None:
+        """Adds the textures of `boxes` not loaded yet; existing layers keep their index."""
         from astro_slam.sim.textures import make_texture
 
-        wanted = sorted({b.texture for b in boxes} - set(self._layers))
-        if not wanted and self._texture_array is not None:
+        new = sorted({b.texture for b in boxes} - set(self._layers))
+        if not new:
             return
-        keys = sorted(set(self._layers) | set(wanted))
-        pixels = np.stack([make_texture(kind, seed, TEXTURE_SIZE) for kind, seed in keys])
+        for key in new:
+            self._layers[key] = len(self._pixels)
+            self._pixels.append(make_texture(key[0], key[1], TEXTURE_SIZE))
         if self._texture_array is not None:
             self._texture_array.release()
         self._texture_array = self.ctx.texture_array(
-            (TEXTURE_SIZE, TEXTURE_SIZE, len(keys)), 3, pixels.tobytes()
+            (TEXTURE_SIZE, TEXTURE_SIZE, len(self._pixels)), 3, np.stack(self._pixels).tobytes()
         )
         self._texture_array.build_mipmaps()
         # Anisotropic filtering triples the cost on llvmpipe; trilinear mipmaps suffice.
         self._texture_array.anisotropy = 1.0
-        self._layers = {key: i for i, key in enumerate(keys)}
+
+    def preload(self, boxes: list[Box]) -> None:
+        """Loads textures of boxes that appear later (people), avoiding a mid-run upload."""
+        self._texture_layers(boxes)
 
     def set_boxes(self, boxes: list[Box]) -> None:
         """The static scene (structure, furniture, objects) for the coming frames."""
-        self._texture_layers(boxes)
         self._static = self._instances(boxes)
 
     def _instances(self, boxes: list[Box]) -> np.ndarray:
@@ -254,6 +260,7 @@ class Renderer:
         self.program['room_ambient'].write(_pad(lighting.ambient * lighting.dimming, n))
         self.program['sky'] = float(lighting.sky * lighting.dimming)
         self.program['ir_power'] = float(lighting.ir_power)
+        self.program['base_light'] = 0.02 * float(lighting.dimming)
         self.program['cam_pos'] = tuple(float(v) for v in T_map_cam[:3, 3])
         self.program['cam_dir'] = tuple(float(v) for v in T_map_cam[:3, 2])
         self._texture_array.use(0)
