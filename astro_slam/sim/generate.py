@@ -31,7 +31,7 @@ def generate_home(seed: int, n_rooms: int | None = None, twins: bool = True) -> 
         stream = twin_ids[0] if room.id in twin_ids else room.id
         room_rng = np.random.default_rng([seed, stream, 1])
         home.boxes += furnish_room(home, room, room_rng)
-        home.boxes += decorate_room(room, room_rng, count=2 if room.kind != 'hallway' else 3)
+        home.boxes += decorate_room(room, room_rng, count=4)
         if room.kind == 'living':
             rug, zone = rug_zone(room, room_rng)
             home.boxes.append(rug)

@@ -185,7 +185,10 @@ class SessionRecorder:
         images = {}
         for index, name in enumerate(n for n in p.rig.names if n != 'depth'):
             radiance, depth = renderer.render(
-                T_map_base @ p.rig.T_base_optical(name), lighting, dynamic
+                T_map_base @ p.rig.T_base_optical(name),
+                lighting,
+                dynamic,
+                want_depth=name == 'color',
             )
             images[name] = sensor.capture(radiance, frame, index)
             if name == 'color':

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from astro_slam.sim.home import Box, Home
@@ -182,6 +183,7 @@ class Renderer:
             [self.color, self.depth_out], self.ctx.depth_renderbuffer(size)
         )
         self.cube = self.ctx.buffer(_unit_cube().tobytes())
+        self._inf = np.full((k.height, k.width), np.inf, 'f4').tobytes()
         self._layers: dict[tuple[str, int], int] = {}
         self._pixels: list[np.ndarray] = []
         self._texture_array = None
@@ -236,11 +238,16 @@ class Renderer:
         self.program['room_light'].write(lights.tobytes())
 
     def render(
-        self, T_map_cam: np.ndarray, lighting: Lighting, dynamic: list[Box] = ()
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Radiance (H, W, 3) float32 and depth (H, W) float32 metres (inf where nothing).
+        self,
+        T_map_cam: np.ndarray,
+        lighting: Lighting,
+        dynamic: list[Box] = (),
+        want_depth: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Radiance (H, W, 3) float32 RGB and depth (H, W) float32 metres (inf where nothing).
 
-        T_map_cam is the pose of the ROS optical frame (z forward, x right, y down).
+        T_map_cam is the pose of the ROS optical frame (z forward, x right, y down). Without
+        want_depth, depth is not read back and None is returned for it.
         """
         instances = self._static
         if dynamic:
@@ -268,14 +275,19 @@ class Renderer:
         self.fbo.use()
         self.fbo.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
         self.ctx.clear(0.0, 0.0, 0.0, 1.0)
-        self.depth_out.write(np.full(self.depth_out.size[::-1], np.inf, 'f4').tobytes())
+        if want_depth:
+            self.depth_out.write(self._inf)
         vao.render(instances=len(instances))
         vao.release()
         buffer.release()
         k = self.intrinsics
-        rgb = np.frombuffer(self.color.read(), 'f4').reshape(k.height, k.width, 4)[::-1, :, :3]
-        depth = np.frombuffer(self.depth_out.read(), 'f4').reshape(k.height, k.width)[::-1]
-        return np.ascontiguousarray(rgb), np.ascontiguousarray(depth)
+        # OpenGL rows run bottom-up; cv2 flips and drops alpha faster than numpy copies.
+        rgba = np.frombuffer(self.color.read(), 'f4').reshape(k.height, k.width, 4)
+        rgb = cv2.cvtColor(cv2.flip(rgba, 0), cv2.COLOR_RGBA2RGB)
+        if not want_depth:
+            return rgb, None
+        depth = np.frombuffer(self.depth_out.read(), 'f4').reshape(k.height, k.width)
+        return rgb, cv2.flip(depth, 0)
 
     def release(self) -> None:
         self.ctx.release()
