@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -71,6 +72,17 @@ def end_to_end(rig: str, duration_s: float) -> dict[str, float]:
         'frames_per_s': round(result.frames / wall, 2),
         'mb_per_min': round(result.mb_per_minute, 1),
     }
+
+
+def _machine() -> str:
+    model = platform.processor() or 'cpu'
+    cpuinfo = Path('/proc/cpuinfo')
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith('model name'):
+                model = line.split(':', 1)[1].strip()
+                break
+    return f'{model}, {os.cpu_count()} cores, Python {platform.python_version()}'
 
 
 def main() -> None:

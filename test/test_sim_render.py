@@ -153,7 +153,17 @@ def test_rgbd_depth_is_millimetres_matching_the_render(tmp_path):
         msg = reader.deserialize(raw, conns[0].msgtype)
     depth_mm = compressed_to_numpy(msg)
     assert depth_mm.dtype == np.uint16 and depth_mm.shape == (240, 320)
+    # The first frame is taken on the dock: render the truth there.
+    home = generate_home(1, n_rooms=3)
+    renderer = Renderer(home, Intrinsics(320, 240, 230.0, 230.0, 159.5, 119.5))
+    x, y, yaw = home.dock
+    T = from_quaternion([x, y, 0.0], [0, 0, np.sin(yaw / 2), np.cos(yaw / 2)])
+    _, truth = renderer.render(T @ Rig().T_base_optical('color'), _lit(home))
+    renderer.release()
     valid = depth_mm > 0
     assert valid.mean() > 0.8
-    # The range is 0.2-5 m before noise (sigma 1.2 mm * z^2, so 3 cm at 5 m).
-    assert depth_mm[valid].min() >= 200 - 5 and depth_mm[valid].max() < 5000 + 150
+    assert not valid[truth > 5.5].any() and not valid[truth < 0.19].any()
+    error = np.abs(depth_mm[valid] / 1000.0 - truth[valid])
+    # Stereo depth error grows with z^2: z^2 / (f B) * 0.05 px, about 0.4 % of z^2 here.
+    assert np.median(error / truth[valid] ** 2) < 0.02
+    assert np.median(error) > 0  # it is measured, not copied

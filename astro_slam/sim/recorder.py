@@ -221,13 +221,21 @@ class SessionRecorder:
         return count
 
     def _depth(self, depth_m: np.ndarray, stamp: int, frame_id: str) -> Any:
-        """compressedDepth: a 12-byte header (format PNG, unused quantisation) then the PNG."""
+        """Depth as an active stereo sensor measures it, sent as compressedDepth PNG (mm).
+
+        Noise is in disparity (0.05 px) and disparity is quantised to 1/8 px, so the depth error
+        grows with the square of the distance, as with real RGB-D cameras. The 12-byte header is
+        image_transport's ConfigHeader (format PNG; quantisation unused for 16UC1).
+        """
+        focal_baseline = self.plan.rig.intrinsics.fx * 0.05  # f * B of the depth module
         rng = np.random.default_rng([self.plan.labels['seed'], stamp % (1 << 31)])
-        noisy = depth_m + rng.standard_normal(depth_m.shape, dtype=np.float32) * (
-            0.0012 * depth_m**2
-        )
-        valid = np.isfinite(noisy) & (depth_m > 0.2) & (depth_m < 5.0)
-        mm = np.where(valid, np.round(noisy * 1000.0), 0).astype(np.uint16)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            disparity = focal_baseline / depth_m
+            disparity += rng.standard_normal(depth_m.shape, dtype=np.float32) * np.float32(0.05)
+            disparity = np.round(disparity * 8.0) / 8.0
+            measured = focal_baseline / disparity
+        valid = np.isfinite(measured) & (depth_m > 0.2) & (depth_m < 5.0) & (disparity > 0)
+        mm = np.where(valid, np.round(measured * 1000.0), 0).astype(np.uint16)
         _, png = cv2.imencode('.png', mm)
         data = np.frombuffer(struct.pack('<iff', 0, 0.0, 0.0), np.uint8)
         return self.factory.make(
