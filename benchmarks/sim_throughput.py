@@ -3,7 +3,7 @@
 Measures, on one machine in one run: end-to-end `simulate` speed (render, camera model, JPEG,
 IMU, wheels, bag writing), the per-stage split on the same frames, and MB per simulated minute.
 
-    python benchmarks/sim_throughput.py --duration-s 30 --rig stereo
+    python benchmarks/sim_throughput.py --duration-s 30 --repeats 3
 """
 
 from __future__ import annotations
@@ -88,15 +88,15 @@ def _machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration-s', type=float, default=30.0)
+    parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--json', type=Path, help='write the results here too')
     args = parser.parse_args()
     results = {
         'date': date.today().isoformat(),
-        'machine': f'{platform.machine()}, '
-        f'{platform.processor() or "cpu"}, {__import__("os").cpu_count()} cores',
+        'machine': _machine(),
         'per_view_ms': stage_split(),
-        'stereo': end_to_end('stereo', args.duration_s),
-        'rgbd': end_to_end('rgbd', args.duration_s),
+        'stereo': end_to_end('stereo', args.duration_s, args.repeats),
+        'rgbd': end_to_end('rgbd', args.duration_s, args.repeats),
     }
     print(json.dumps(results, indent=2))
     if args.json:

@@ -179,3 +179,26 @@ def test_named_and_yaml_scenarios(tmp_path):
     path.write_text('sessions:\n  - {name: a, faults: [meteor]}\n')
     with pytest.raises(ValueError, match='meteor'):
         load_scenario(str(path))
+
+
+def test_home_yaml_round_trip_and_hand_written_homes(tmp_path):
+    from astro_slam.sim.home import load_home_yaml, save_home_yaml
+
+    home = generate_home(6)
+    save_home_yaml(home, tmp_path / 'home.yaml')
+    back = load_home_yaml(tmp_path / 'home.yaml')
+    assert [b.center for b in back.boxes] == [tuple(b.center) for b in home.boxes]
+    assert back.twins == home.twins and back.dock == tuple(home.dock)
+    (tmp_path / 'mine.yaml').write_text(
+        'rooms:\n'
+        '  - {id: 0, name: hall, kind: hallway, rect: [0, 0, 6, 1.5]}\n'
+        '  - {id: 1, name: den, kind: living, rect: [0, 1.5, 6, 5.5]}\n'
+        'doors:\n  - {rooms: [0, 1], xy: [3, 1.5], wall_axis: x}\n'
+        'dock: [0.6, 0.75, 0.0]\n')
+    mine = load_home_yaml(tmp_path / 'mine.yaml')
+    assert sum(b.kind == 'wall' for b in mine.boxes) >= 8  # structure built from rooms
+    grid = FloorGrid(mine)
+    assert len(grid.plan(np.array([0.6, 0.75]), np.array([3.0, 3.5]))) >= 2  # through the door
+    (tmp_path / 'bad.yaml').write_text('rooms: [{name: x}]\n')
+    with pytest.raises(ValueError):
+        load_home_yaml(tmp_path / 'bad.yaml')

@@ -167,10 +167,16 @@ def load_home_yaml(path: str | Path) -> Home:
     the file gives only rooms and doors."""
     from astro_slam.sim.layout import build_structure
 
-    data = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
-    if not isinstance(data, dict) or 'rooms' not in data:
-        raise ValueError(f'{path}: a home YAML needs a list of rooms')
-    home = home_from_dict(data)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
+    except (OSError, yaml.YAMLError) as err:
+        raise ValueError(f'{path}: cannot read the home ({err})') from None
+    if not isinstance(data, dict) or not data.get('rooms'):
+        raise ValueError(f'{path}: a home YAML needs a non-empty list of rooms')
+    try:
+        home = home_from_dict(data)
+    except ValueError as err:
+        raise ValueError(f'{path}: {err}') from None
     if not any(b.kind == 'wall' for b in home.boxes):
         home.boxes = build_structure(home) + home.boxes
     return home
