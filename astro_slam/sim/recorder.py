@@ -23,6 +23,7 @@ from astro_slam.msgs.imu import to_imu
 from astro_slam.msgs.poses import to_odometry, to_tf_message
 from astro_slam.sim.camera_model import CameraSensor
 from astro_slam.sim.renderer import Renderer
+from astro_slam.sim.sensors import ImuSpec
 from astro_slam.sim.session import GROUND_TRUTH_HZ, SessionPlan
 from astro_slam.tools.bag_io import BagWriter
 from astro_slam.transforms import make_transform
@@ -128,15 +129,15 @@ class SessionRecorder:
         return 1
 
     def _imu(self, i: int) -> Any:
-        imu, spec_noise = self.plan.imu, (0.003**2, 0.03**2)
+        imu, spec = self.plan.imu, ImuSpec()
         sample = ImuSample(
             self._stamp(float(imu.t_s[i])),
             'imu_link',
             imu.gyro[i],
             imu.accel[i],
             None,
-            np.eye(3) * spec_noise[0],
-            np.eye(3) * spec_noise[1],
+            np.eye(3) * spec.gyro_noise_rad_s**2,
+            np.eye(3) * spec.accel_noise_m_s2**2,
         )
         return to_imu(self.factory, sample)
 

@@ -21,6 +21,7 @@ from astro_slam.sim.home import Home
 from astro_slam.sim.lighting import LightPlan, plan_lights
 from astro_slam.sim.motion import RATE_HZ, Motion, drive
 from astro_slam.sim.patrol import FloorGrid, patrol_waypoints
+from astro_slam.sim.renderer import Intrinsics
 from astro_slam.sim.rig import Rig
 from astro_slam.sim.scenarios import Scenario, SessionSpec
 from astro_slam.sim.sensors import (
@@ -132,9 +133,7 @@ def plan_session(
     return plan
 
 
-def _intrinsics(scenario: Scenario) -> Any:
-    from astro_slam.sim.renderer import Intrinsics
-
+def _intrinsics(scenario: Scenario) -> Intrinsics:
     scale = scenario.width / 640.0
     return Intrinsics(
         scenario.width,

@@ -100,14 +100,7 @@ def simulate(
             plan = plan_session(current, scenario, index, seed, changes)
             bag = folder / spec.name
             recorder = SessionRecorder(plan)
-            done = [0.0]
-
-            def advance(t_s: float, done: list = done) -> None:
-                bar.update(1)
-                done[0] = t_s
-
-            messages = recorder.write(bag, advance)
-            bar.update(0)
+            messages = recorder.write(bag, lambda _t_s: bar.update(1))
             stamps = np.arange(0, spec.duration_s, 1 / GROUND_TRUTH_HZ)
             write_tum(
                 folder / f'{spec.name}.tum',
