@@ -192,8 +192,19 @@ def test_the_bags_own_tf_is_neither_recorded_nor_mixed_into_trajectories(tmp_pat
 
 
 def test_simulate_cli_errors_are_one_line(tmp_path):
-    _assert_one_clear_error(_cli('simulate', '--scenario', 'moon-base', '--out', str(tmp_path)),
-                            'unknown scenario')
+    _assert_one_clear_error(
+        _cli('simulate', '--scenario', 'moon-base', '--out', str(tmp_path)), 'unknown scenario'
+    )
     (tmp_path / 'bad.yaml').write_text('rooms: []\n')
-    _assert_one_clear_error(_cli('simulate', '--scenario', 'tiny', '--home',
-                                 str(tmp_path / 'bad.yaml'), '--out', str(tmp_path)), 'bad.yaml')
+    _assert_one_clear_error(
+        _cli(
+            'simulate',
+            '--scenario',
+            'tiny',
+            '--home',
+            str(tmp_path / 'bad.yaml'),
+            '--out',
+            str(tmp_path),
+        ),
+        'bad.yaml',
+    )

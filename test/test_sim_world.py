@@ -194,7 +194,8 @@ def test_home_yaml_round_trip_and_hand_written_homes(tmp_path):
         '  - {id: 0, name: hall, kind: hallway, rect: [0, 0, 6, 1.5]}\n'
         '  - {id: 1, name: den, kind: living, rect: [0, 1.5, 6, 5.5]}\n'
         'doors:\n  - {rooms: [0, 1], xy: [3, 1.5], wall_axis: x}\n'
-        'dock: [0.6, 0.75, 0.0]\n')
+        'dock: [0.6, 0.75, 0.0]\n'
+    )
     mine = load_home_yaml(tmp_path / 'mine.yaml')
     assert sum(b.kind == 'wall' for b in mine.boxes) >= 8  # structure built from rooms
     grid = FloorGrid(mine)
@@ -202,3 +203,29 @@ def test_home_yaml_round_trip_and_hand_written_homes(tmp_path):
     (tmp_path / 'bad.yaml').write_text('rooms: [{name: x}]\n')
     with pytest.raises(ValueError):
         load_home_yaml(tmp_path / 'bad.yaml')
+
+
+def test_changes_between_sessions_are_real_and_labelled(home):
+    from astro_slam.sim.changes import apply_changes
+    from astro_slam.sim.textures import make_texture
+
+    minor, events = apply_changes(home, 'minor', np.random.default_rng(1))
+    kinds = [e['kind'] for e in events]
+    assert 'appeared' in kinds
+    new = [b for b in minor.boxes if b.kind == 'object']
+    assert len(new) == kinds.count('appeared')
+    moved = [e for e in events if e['kind'] == 'moved']
+    for event in moved:
+        before = [b.center for b in home.boxes if b.group == event['what']]
+        after = [b.center for b in minor.boxes if b.group == event['what']]
+        assert before != after
+    major, events = apply_changes(minor, 'major', np.random.default_rng(2))
+    repainted = next(e for e in events if e['kind'] == 'repainted')
+    walls = [
+        [b.texture for b in h.boxes if b.name == f'wall {repainted["room"]}'][0]
+        for h in (minor, major)
+    ]
+    colours = [make_texture(*t, 64).reshape(-1, 3).mean(axis=0) for t in walls]
+    assert np.abs(colours[0] - colours[1]).sum() > 60
+    assert any(e['kind'] == 'rearranged' for e in events)
+    assert home.boxes is not minor.boxes  # the base home is left as it was

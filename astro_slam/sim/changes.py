@@ -82,12 +82,26 @@ def _redo_room(home: Home, rng: np.random.Generator, events: list) -> None:
     home.boxes = [b for b in home.boxes if not b.group.startswith(prefix)]
     home.boxes += furnish_room(home, room, rng)
     home.boxes += decorate_room(room, rng, count=2)
-    new_paint = ('paint', int(rng.integers(1 << 30)))
+    old = next(b.texture for b in home.boxes if b.name == f'wall {room.id}')
+    new_paint = _visibly_different_paint(old, rng)
     for box in home.boxes:
         if box.kind == 'wall' and box.name == f'wall {room.id}':
             box.texture = new_paint
     events.append({'kind': 'rearranged', 'room': room.id, 'name': room.name})
     events.append({'kind': 'repainted', 'room': room.id, 'name': room.name})
+
+
+def _visibly_different_paint(old: tuple[str, int], rng: np.random.Generator) -> tuple[str, int]:
+    """A paint whose mean colour is far from the old one: a repaint a person would notice."""
+    from astro_slam.sim.textures import make_texture
+
+    before = make_texture(*old, 64).reshape(-1, 3).mean(axis=0)
+    for _ in range(20):
+        candidate = ('paint', int(rng.integers(1 << 30)))
+        after = make_texture(*candidate, 64).reshape(-1, 3).mean(axis=0)
+        if np.abs(after - before).sum() > 60:
+            return candidate
+    return candidate
 
 
 def apply_changes(home: Home, level: str, rng: np.random.Generator) -> tuple[Home, list[dict]]:
