@@ -221,10 +221,8 @@ def test_changes_between_sessions_are_real_and_labelled(home):
         assert before != after
     major, events = apply_changes(minor, 'major', np.random.default_rng(2))
     repainted = next(e for e in events if e['kind'] == 'repainted')
-    walls = [
-        [b.texture for b in h.boxes if b.name == f'wall {repainted["room"]}'][0]
-        for h in (minor, major)
-    ]
+    room = repainted['room']
+    walls = [next(b.texture for b in h.boxes if b.name == f'wall {room}') for h in (minor, major)]
     colours = [make_texture(*t, 64).reshape(-1, 3).mean(axis=0) for t in walls]
     assert np.abs(colours[0] - colours[1]).sum() > 60
     assert any(e['kind'] == 'rearranged' for e in events)
