@@ -83,7 +83,10 @@ class ComponentNode(Node):
                 read_only=True,
                 additional_constraints=f'one of {list(spec.choices)}' if spec.choices else '',
             )
-            default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+            default = _ros_default(spec)
+            # rclpy types a parameter from its default: an empty list would become BYTE_ARRAY
+            # and refuse every later override, so empty lists are declared dynamically typed.
+            descriptor.dynamic_typing = default == []
             value = self.declare_parameter(spec.name, default, descriptor).value
             values[spec.name] = tuple(value) if isinstance(spec.default, tuple) else value
         return values
@@ -132,6 +135,16 @@ class ComponentNode(Node):
         result = self.dispatcher.call(service.name, getattr(self.component, service.callback))
         response.success, response.message = result if result else (False, 'the service failed')
         return response
+
+
+def _ros_default(spec: Any) -> Any:
+    """The default as rclpy should see it: lists for tuples, floats where the field is float
+    (a default of 30 would otherwise declare an INTEGER parameter that refuses 29.5)."""
+    item = spec.type.__args__[0] if isinstance(spec.default, tuple) else spec.type
+    convert = float if item is float else (lambda v: v)
+    if isinstance(spec.default, tuple):
+        return [convert(v) for v in spec.default]
+    return convert(spec.default)
 
 
 class _LoggerAdapter:
