@@ -28,7 +28,7 @@ def faulty(home):
     """60 s with every fault, on a home whose living room has a rug (slip zone)."""
     return plan_session(
         home,
-        _scenario(faults=('bump', 'slip', 'kidnap', 'low_power', 'dropped_frames', 'jitter')),
+        _scenario(faults=('slip', 'kidnap', 'low_power', 'dropped_frames', 'jitter')),
         0,
         5,
         [],

@@ -112,51 +112,33 @@ def home_to_dict(home: Home) -> dict[str, Any]:
     return dataclasses.asdict(home)
 
 
+def _tuples(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """A copy of data with the given list fields as tuples (YAML has no tuples)."""
+    return {**data, **{k: tuple(data[k]) for k in keys if k in data}}
+
+
+def _room(data: dict[str, Any]) -> Room:
+    room = Room(**_tuples(data, 'rect', 'light_xy'))
+    if 'light_xy' not in data:
+        room.light_xy = room.center
+    return room
+
+
 def home_from_dict(data: dict[str, Any]) -> Home:
-    """A Home from plain data (YAML); lists become tuples where the dataclasses want them."""
+    """A Home from plain data (YAML).
 
-    def tup(value: Any) -> Any:
-        return tuple(value) if isinstance(value, list) else value
-
+    Raises:
+        ValueError: a field is missing or unknown.
+    """
     try:
         return Home(
             seed=int(data.get('seed', 0)),
-            rooms=[
-                Room(
-                    **{
-                        **r,
-                        'rect': tup(r['rect']),
-                        'light_xy': tup(
-                            r.get(
-                                'light_xy',
-                                (
-                                    (r['rect'][0] + r['rect'][2]) / 2,
-                                    (r['rect'][1] + r['rect'][3]) / 2,
-                                ),
-                            )
-                        ),
-                    }
-                )
-                for r in data['rooms']
-            ],
-            doors=[
-                Door(**{**d, 'rooms': tup(d['rooms']), 'xy': tup(d['xy'])})
-                for d in data.get('doors', [])
-            ],
-            boxes=[
-                Box(
-                    **{
-                        **b,
-                        'center': tup(b['center']),
-                        'size': tup(b['size']),
-                        'texture': tup(b.get('texture', ('paint', 0))),
-                    }
-                )
-                for b in data.get('boxes', [])
-            ],
-            zones=[Zone(**{**z, 'rect': tup(z['rect'])}) for z in data.get('zones', [])],
-            dock=tup(data.get('dock', (0.5, 0.5, 0.0))),
-            twins=tup(data.get('twins', ())),
+            rooms=[_room(r) for r in data['rooms']],
+            doors=[Door(**_tuples(d, 'rooms', 'xy')) for d in data.get('doors', [])],
+            boxes=[Box(**_tuples(b, 'center', 'size', 'texture')) for b in data.get('boxes', [])],
+            zones=[Zone(**_tuples(z, 'rect')) for z in data.get('zones', [])],
+            dock=tuple(data.get('dock', (0.5, 0.5, 0.0))),
+            twins=tuple(data.get('twins', ())),
         )
     except (KeyError, TypeError) as err:
         raise ValueError(f'not a home description: {err}') from None
