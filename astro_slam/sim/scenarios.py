@@ -7,7 +7,7 @@ describes any other. Sessions are in order: changes accumulate from one to the n
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,6 @@ class Scenario:
     n_rooms: int | None = None  # None: from the home seed
     laps: int = 2  # patrol laps through every room per session
     description: str = ''
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _day(duration: float = 120.0, **kw: Any) -> SessionSpec:
