@@ -12,10 +12,11 @@ from astro_slam.framework.component import Component
 
 COMPONENTS: dict[str, str] = {
     'dead_reckoning': 'astro_fusion.dead_reckoning:DeadReckoning',
+    'visual_odometry': 'astro_slam.vo.component:VisualOdometry',
 }
 
 # What `astro-slam replay` runs without --components.
-DEFAULT_STACK: tuple[str, ...] = ('dead_reckoning',)
+DEFAULT_STACK: tuple[str, ...] = ('dead_reckoning', 'visual_odometry')
 
 
 def load_component(name: str) -> type[Component]:

@@ -132,7 +132,9 @@ def test_truncated_mcap_is_read_up_to_the_damage(tmp_path):
     plan = tiny_plan(duration_s=20.0)
     bag = write_sensor_bag(plan, tmp_path / 'cut')
     _cut(bag, 0.6)
-    result = _cli('replay', str(bag), '--out', str(tmp_path / 'o'))
+    result = _cli(
+        'replay', str(bag), '--out', str(tmp_path / 'o'), '--components', 'dead_reckoning'
+    )
     assert result.returncode == 3 and 'Traceback' not in result.stderr
     warnings = [line for line in result.stderr.splitlines() if 'warning' in line]
     assert len(warnings) == 1 and 'damage' in warnings[0]

@@ -1,20 +1,22 @@
-"""Visual odometry node: images in, /vo/odometry, /vo/keyframe and /vo/status out.
+"""Visual odometry node: stereo or RGB-D images in; /vo/odometry, /vo/keyframe, /vo/status out.
 
-Topics, parameters and frames: docs/ARCHITECTURE.md. The component this node hosts has not landed
-yet, so `main` reports that and exits 1 rather than start a node that does nothing.
+Subscribes: camera/{left,right}/image_raw[/compressed] + camera_info (rig stereo), or
+camera/color/image_raw[/compressed], camera/depth/image_rect_raw[/compressedDepth] and
+camera/color/camera_info (rig rgbd); the motion prior `prior_odometry_topic`; /tf_static for
+T_base_camera. Parameters: astro_slam.vo.config.VisualOdometryConfig (config/astro_slam.yaml).
+Frames: /vo/odometry is base_frame in odom_frame (the base at the first image).
 """
 
 from __future__ import annotations
 
 import sys
 
-from astro_slam.ros.unavailable import unavailable
+from astro_slam.ros.binding import run_component
+from astro_slam.vo.component import VisualOdometry
 
 
 def main(args: list[str] | None = None) -> int:
-    return unavailable(
-        'visual_odometry_node', 'the visual odometry component (stereo/RGB-D tracking, keyframes)'
-    )
+    return run_component(VisualOdometry, args)
 
 
 if __name__ == '__main__':

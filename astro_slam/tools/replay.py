@@ -61,9 +61,25 @@ class BagResult:
         return self.duration_s / self.wall_s if self.wall_s > 0 else 0.0
 
 
-def build_graph(options: ReplayOptions) -> tuple[Graph, dict[str, Any]]:
-    """The stack's components wired in a Graph, with configs from --config and the flags."""
+def _bag_image_transport(bag_topics: dict[str, str]) -> str | None:
+    """'compressed' for a bag whose images were all recorded through image_transport's
+    compressed plugins (simulated bags, most robot recordings), else None."""
+    types = set(bag_topics.values())
+    if 'sensor_msgs/msg/CompressedImage' in types and 'sensor_msgs/msg/Image' not in types:
+        return 'compressed'
+    return None
+
+
+def build_graph(
+    options: ReplayOptions, bag_topics: dict[str, str] | None = None
+) -> tuple[Graph, dict[str, Any]]:
+    """The stack's components wired in a Graph, with configs from --config and the flags.
+
+    A component's `image_transport` not set in --config follows the bag: compressed when the
+    bag holds only compressed images.
+    """
     nodes = load_params_file(options.config) if options.config else {}
+    transport = _bag_image_transport(bag_topics or {})
     graph = Graph(default_factory())
     configs = {}
     overrides = {'map_path': options.map_path, 'mode': options.mode}
@@ -74,6 +90,9 @@ def build_graph(options: ReplayOptions) -> tuple[Graph, dict[str, Any]]:
         fields = {f.name for f in dataclasses.fields(config)}
         wanted = {k: v for k, v in overrides.items() if v is not None and k in fields}
         used |= set(wanted)
+        explicit = {**nodes.get('/**', {}), **nodes.get(cls.node_name, {})}
+        if transport and 'image_transport' in fields and 'image_transport' not in explicit:
+            wanted['image_transport'] = transport
         config = dataclasses.replace(config, **wanted)
         graph.add(cls, config)
         configs[cls.node_name] = config
@@ -141,7 +160,7 @@ def replay_bag(path: Path, options: ReplayOptions) -> BagResult:
             if reader.salvaged:
                 result.truncated = True
                 result.warnings.append(reader.salvaged)
-            graph, configs = build_graph(options)
+            graph, configs = build_graph(options, reader.topics)
             topics = _check_inputs(graph, reader.topics, result)
             result.folder = options.out / bag_name(Path(path))
             _prepare_folder(result.folder, options.overwrite)

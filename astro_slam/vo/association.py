@@ -1,0 +1,112 @@
+"""Depth for left-image keypoints: from the rectified right image, or from a registered depth
+image. Returns camera-frame points, NaN where a keypoint has no reliable depth.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+
+from astro_slam.vo.features import Features
+
+
+def back_project(xy: np.ndarray, z: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(N, 3) points in the optical frame from pixels and depths."""
+    x = (xy[:, 0] - K[0, 2]) * z / K[0, 0]
+    y = (xy[:, 1] - K[1, 2]) * z / K[1, 1]
+    return np.column_stack([x, y, z])
+
+
+class StereoDepth:
+    """Depth of left keypoints from a rectified pair: block matching, then sub-pixel refinement.
+
+    StereoBM gives a disparity at nearly every textured keypoint (descriptor matching against
+    the right image's own keypoints found a third as many); Lucas-Kanade from that disparity
+    refines it to sub-pixel precision, and keypoints where the two disagree by over a pixel
+    (occlusion edges, where block matching smears) get no depth.
+    """
+
+    def __init__(self, focal_baseline: float, min_depth_m: float, max_depth_m: float) -> None:
+        self.focal_baseline = focal_baseline
+        self.min_disparity = focal_baseline / max_depth_m
+        self.max_disparity = focal_baseline / min_depth_m
+        levels = int(np.clip(np.ceil(self.max_disparity / 16), 1, 16)) * 16
+        self.matcher = cv2.StereoBM_create(numDisparities=levels, blockSize=11)
+        self.matcher.setUniquenessRatio(10)
+        self.matcher.setTextureThreshold(5)
+
+    def __call__(
+        self, left_gray: np.ndarray, right_gray: np.ndarray, left: Features, K: np.ndarray
+    ) -> np.ndarray:
+        points = np.full((len(left), 3), np.nan)
+        if len(left) == 0:
+            return points
+        disparity = self.matcher.compute(left_gray, right_gray).astype(np.float32) / 16.0
+        h, w = disparity.shape
+        u = np.clip(np.round(left.xy[:, 0]).astype(int), 0, w - 1)
+        v = np.clip(np.round(left.xy[:, 1]).astype(int), 0, h - 1)
+        coarse = disparity[v, u]
+        index = np.flatnonzero(coarse > 0)
+        if len(index) == 0:
+            return points
+        p_left = left.xy[index].reshape(-1, 1, 2).astype(np.float32)
+        guess = p_left.copy()
+        guess[:, 0, 0] -= coarse[index]
+        refined, status, _ = cv2.calcOpticalFlowPyrLK(
+            left_gray,
+            right_gray,
+            p_left,
+            guess.copy(),
+            winSize=(11, 11),
+            maxLevel=1,
+            flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+            criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.01),
+        )
+        # Back from the right image: an occluded or repeated-texture match does not return.
+        back, back_status, _ = cv2.calcOpticalFlowPyrLK(
+            right_gray,
+            left_gray,
+            refined,
+            p_left.copy(),
+            winSize=(11, 11),
+            maxLevel=1,
+            flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+            criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.01),
+        )
+        returned = np.linalg.norm(back.reshape(-1, 2) - left.xy[index], axis=1) <= 0.5
+        status = status.reshape(-1) & back_status.reshape(-1) & returned
+        refined, guess = refined.reshape(-1, 2), guess.reshape(-1, 2)
+        fine = left.xy[index, 0] - refined[:, 0]
+        ok = status.reshape(-1).astype(bool)
+        ok &= np.abs(refined[:, 1] - left.xy[index, 1]) <= 1.0
+        ok &= np.abs(refined[:, 0] - guess[:, 0]) <= 1.0
+        ok &= (fine >= self.min_disparity) & (fine <= self.max_disparity)
+        keep = index[ok]
+        points[keep] = back_project(left.xy[keep], self.focal_baseline / fine[ok], K)
+        return points
+
+
+def depth_points(
+    depth_m: np.ndarray, left: Features, K: np.ndarray, min_depth_m: float, max_depth_m: float
+) -> np.ndarray:
+    """Points of the keypoints from a depth image registered to the colour image.
+
+    The depth is the median of the valid 3x3 neighbours, and a keypoint on a depth edge (the
+    neighbours disagree by over 5 %) gets none: a corner's depth is ambiguous there.
+    """
+    points = np.full((len(left), 3), np.nan)
+    if len(left) == 0:
+        return points
+    h, w = depth_m.shape
+    u = np.clip(np.round(left.xy[:, 0]).astype(int), 1, w - 2)
+    v = np.clip(np.round(left.xy[:, 1]).astype(int), 1, h - 2)
+    patches = np.stack([depth_m[v + dv, u + du] for dv in (-1, 0, 1) for du in (-1, 0, 1)], axis=1)
+    with warnings.catch_warnings():  # all-NaN patches are expected: no depth there
+        warnings.simplefilter('ignore', RuntimeWarning)
+        z = np.nanmedian(patches, axis=1)
+        spread = np.nanmax(patches, axis=1) - np.nanmin(patches, axis=1)
+    ok = np.isfinite(z) & (z >= min_depth_m) & (z <= max_depth_m) & (spread <= 0.05 * z)
+    points[ok] = back_project(left.xy[ok], z[ok], K)
+    return points

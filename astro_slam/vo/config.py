@@ -1,0 +1,100 @@
+"""Parameters of the visual odometry node (one field per ROS parameter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from astro_slam.framework.config import param
+
+
+@dataclass(frozen=True)
+class VisualOdometryConfig:
+    rig: str = param(
+        'stereo',
+        'Camera rig: a rectified stereo pair, or colour with registered depth.',
+        choices=('stereo', 'rgbd'),
+    )
+    image_transport: str = param(
+        'raw',
+        'Image topics as image_transport publishes them: raw Image, or '
+        '<image>/compressed (JPEG) and <depth>/compressedDepth (PNG).',
+        choices=('raw', 'compressed'),
+    )
+    odom_frame: str = param('vo_odom', 'Frame of /vo/odometry: where the VO started.')
+    base_frame: str = param('base_link', 'Robot body frame; camera extrinsics come from TF.')
+    prior_odometry_topic: str = param(
+        '/odometry/filtered',
+        'Odometry used as motion prior, to predict and to check the pose '
+        "(wheel or fused); '' for a constant-velocity prior.",
+    )
+    features: str = param('orb', 'Local feature extractor.', choices=('orb',))
+    max_features: int = param(800, 'Keypoints per image, spread over an 8x6 grid.')
+    normalisation: str = param(
+        'clahe',
+        'Photometric normalisation before feature extraction.',
+        choices=('clahe', 'none'),
+    )
+    min_depth_m: float = param(0.4, 'Nearest depth used for landmarks.', unit='m')
+    max_depth_m: float = param(
+        6.0, 'Farthest depth used for landmarks (stereo error grows as depth squared).', unit='m'
+    )
+    max_descriptor_distance: int = param(
+        64, 'Largest descriptor distance of a match.', unit='bits'
+    )
+    match_radius_px: float = param(15.0, 'Search radius around a predicted landmark.', unit='px')
+    match_radius_lost_px: float = param(60.0, 'Search radius after a failed frame.', unit='px')
+    ransac_px: float = param(3.0, 'PnP RANSAC reprojection threshold.', unit='px')
+    min_inliers: int = param(25, 'Fewer pose inliers than this is a tracking failure.')
+    min_inliers_with_prior: int = param(
+        12, 'Pose inliers that suffice when the pose agrees with the motion prior.'
+    )
+    strong_inliers: int = param(
+        80,
+        'With this many inliers a pose is kept even when the motion prior disagrees '
+        '(the wheels may be slipping).',
+    )
+    prior_gate_m: float = param(
+        0.05,
+        'Largest disagreement with the motion prior per frame, plus 20 % of the prior motion.',
+        unit='m',
+    )
+    prior_gate_deg: float = param(3.0, 'Largest heading disagreement per frame.', unit='deg')
+    keyframe_min_tracked_ratio: float = param(
+        0.6, "New keyframe when inliers fall below this share of the last keyframe's."
+    )
+    keyframe_max_translation_m: float = param(0.3, 'New keyframe after this motion.', unit='m')
+    keyframe_max_rotation_deg: float = param(15.0, 'New keyframe after this turn.', unit='deg')
+    keyframe_max_interval_s: float = param(2.0, 'New keyframe at least this often.', unit='s')
+    window_keyframes: int = param(8, 'Keyframes whose landmarks form the local map.')
+    confirm_frames: int = param(
+        2,
+        'Frames in which a new landmark must fit the pose before it is published: rejects '
+        'people and pets.',
+    )
+    reinit_after_frames: int = param(
+        8, 'Failed frames in a row (with usable images) before tracking restarts.'
+    )
+    min_init_points: int = param(50, 'Keypoints with depth needed to start tracking.')
+    min_brightness: float = param(3.0, 'Mean grey level below which an image is too dark.')
+    min_contrast: float = param(2.0, 'Grey-level standard deviation below which it is blank.')
+    min_sharpness: float = param(
+        0.02, 'Laplacian variance over contrast squared below which an image is blurred.'
+    )
+    stereo_disparity_sigma_px: float = param(
+        0.25, 'Disparity noise after sub-pixel refinement: weighs stereo depth.', unit='px'
+    )
+    rgbd_depth_noise: float = param(
+        0.003,
+        'RGB-D depth sigma over depth squared (structured light and ToF grow so).',
+        unit='1/m',
+    )
+    pixel_sigma_px: float = param(1.0, 'Keypoint position noise at full resolution.', unit='px')
+    covariance_scale: float = param(
+        3.0,
+        'Inflation of the pose standard deviation for what motion-only refinement ignores '
+        '(landmark position error).',
+    )
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_depth_m < self.max_depth_m:
+            raise ValueError('need 0 < min_depth_m < max_depth_m')

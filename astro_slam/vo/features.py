@@ -1,0 +1,118 @@
+"""Local features behind one interface: ORB (OpenCV) now, a learned ONNX extractor later.
+
+An extractor returns keypoints spread over the image (a grid keeps the strongest corners of
+each cell, so that one textured poster does not take every feature) and their descriptors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Features:
+    """Keypoints of one image: pixel positions, pyramid level and descriptors (one row each)."""
+
+    xy: np.ndarray  # (N, 2) float32 pixels
+    octave: np.ndarray  # (N,) int: pyramid level, for the position uncertainty
+    descriptors: np.ndarray  # (N, D): uint8 (binary, Hamming) or float32 (L2)
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def subset(self, index: np.ndarray) -> Features:
+        return Features(self.xy[index], self.octave[index], self.descriptors[index])
+
+    @staticmethod
+    def empty(descriptor_size: int = 32) -> Features:
+        return Features(
+            np.zeros((0, 2), np.float32),
+            np.zeros(0, int),
+            np.zeros((0, descriptor_size), np.uint8),
+        )
+
+
+class FeatureExtractor(Protocol):
+    """What the tracker needs of an extractor."""
+
+    descriptor_size: int  # bytes (binary) or floats per descriptor
+    binary: bool  # True: Hamming distance on bits; False: L2 on floats
+    scale_factor: float  # between pyramid levels: position sigma = scale_factor ** octave
+
+    def extract(self, gray: np.ndarray) -> Features: ...
+
+
+class OrbExtractor:
+    """ORB keypoints kept per grid cell by FAST response, then described (rBRIEF, 32 bytes)."""
+
+    descriptor_size = 32
+    binary = True
+
+    def __init__(
+        self,
+        max_features: int = 1000,
+        grid_cols: int = 8,
+        grid_rows: int = 6,
+        fast_threshold: int = 12,
+        levels: int = 4,
+        scale_factor: float = 1.2,
+    ) -> None:
+        self.max_features = max_features
+        self.grid = (grid_cols, grid_rows)
+        self.scale_factor = scale_factor
+        # Detect more than we keep: the grid then chooses.
+        self.orb = cv2.ORB_create(
+            nfeatures=max_features * 3,
+            scaleFactor=scale_factor,
+            nlevels=levels,
+            edgeThreshold=19,
+            patchSize=19,
+            fastThreshold=fast_threshold,
+        )
+
+    def extract(self, gray: np.ndarray) -> Features:
+        keypoints = self.orb.detect(gray, None)
+        if not keypoints:
+            return Features.empty(self.descriptor_size)
+        keypoints = self._spread(keypoints, gray.shape)
+        keypoints, descriptors = self.orb.compute(gray, keypoints)
+        if descriptors is None or not keypoints:
+            return Features.empty(self.descriptor_size)
+        xy = np.array([k.pt for k in keypoints], np.float32)
+        octave = np.array([k.octave for k in keypoints], int)
+        return Features(xy, octave, descriptors)
+
+    def _spread(self, keypoints: tuple, shape: tuple[int, ...]) -> list:
+        """The strongest keypoints of each grid cell, max_features in all."""
+        cols, rows = self.grid
+        height, width = shape[:2]
+        xy = np.array([k.pt for k in keypoints])
+        response = np.array([k.response for k in keypoints])
+        cell = (
+            np.minimum(xy[:, 1] * rows // height, rows - 1) * cols
+            + np.minimum(xy[:, 0] * cols // width, cols - 1)
+        ).astype(int)
+        per_cell = max(1, self.max_features // (cols * rows))
+        # Sort by cell, then by falling response; keep the first per_cell of each cell.
+        order = np.lexsort((-response, cell))
+        sorted_cells = cell[order]
+        first = np.searchsorted(sorted_cells, sorted_cells, side='left')
+        rank = np.arange(len(order)) - first
+        keep = order[rank < per_cell]
+        # Cells with few corners leave room: fill it with the strongest of the rest.
+        spare = self.max_features - len(keep)
+        if spare > 0:
+            rest = order[rank >= per_cell]
+            keep = np.concatenate([keep, rest[np.argsort(-response[rest])[:spare]]])
+        return [keypoints[i] for i in keep]
+
+
+def make_extractor(name: str, max_features: int) -> FeatureExtractor:
+    """The extractor named by the `features` parameter."""
+    if name == 'orb':
+        return OrbExtractor(max_features=max_features)
+    raise ValueError(f"unknown feature extractor {name!r}; available: 'orb'")

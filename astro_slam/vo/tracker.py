@@ -1,0 +1,391 @@
+"""Frame-to-local-map tracking: the visual odometry core, ROS-free.
+
+Per frame: check the image, extract features, predict the pose (motion prior or constant
+velocity), match the local map around its predicted projections, solve PnP RANSAC and refine
+robustly, check the result against the prior, update the landmark statistics, and decide on a
+keyframe. Keyframes add landmarks from depth (stereo or RGB-D) and are handed out
+`confirm_frames` later, when their new landmarks have shown that they do not move.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from astro_slam.transforms import inverse
+from astro_slam.vo.config import VisualOdometryConfig
+from astro_slam.vo.features import FeatureExtractor, Features
+from astro_slam.vo.image_quality import ImageQuality, Normaliser, measure
+from astro_slam.vo.local_map import LocalMap, depth_information
+from astro_slam.vo.matching import match_projected
+from astro_slam.vo.pose import PoseSolution, base_pose_covariance, project, solve_pnp
+
+# Tracking states reported on /vo/status.
+TRACKING, INITIALISED, LOST = 'tracking', 'initialised', 'lost'
+
+
+@dataclass
+class Frame:
+    """One image (grey, rectified) and a way to get depth for its keypoints.
+
+    `depth_of` is called only when the frame becomes a keyframe, so that stereo pays for the
+    right image only then.
+    """
+
+    t_ns: int
+    gray: np.ndarray
+    K: np.ndarray
+    depth_of: Callable[[Features, np.ndarray], np.ndarray]  # (features, normalised grey) -> points
+    depth_noise: float  # depth sigma over depth squared (1/m): stereo sigma_d / (f B)
+
+
+@dataclass
+class Keyframe:
+    """A keyframe ready to publish: landmarks in its camera frame and where they were seen."""
+
+    t_ns: int
+    T_wc: np.ndarray
+    ids: np.ndarray
+    points_c: np.ndarray
+    xy: np.ndarray
+    descriptors: np.ndarray
+
+
+@dataclass
+class TrackResult:
+    t_ns: int
+    state: str  # tracking, initialised or lost
+    reason: str = ''  # why not tracking: too_dark, blank, blurred, few_features, ...
+    T_wb: np.ndarray | None = None  # base pose in the VO frame, None when not published
+    covariance: np.ndarray | None = None  # (6, 6) ROS order, in the base frame
+    quality: ImageQuality | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+    keyframes: list[Keyframe] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    frame_index: int
+    t_ns: int
+    T_cw: np.ndarray
+    ids: np.ndarray
+    xy: np.ndarray
+
+
+def _lap(stats: dict[str, float], name: str, since: float) -> float:
+    """Records the milliseconds of one stage; returns the new start."""
+    now = time.perf_counter()
+    stats[name] = (now - since) * 1e3
+    return now
+
+
+def _rotation_deg(T: np.ndarray) -> float:
+    cos = np.clip((np.trace(T[:3, :3]) - 1.0) / 2.0, -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos)))
+
+
+class Tracker:
+    """Stateful visual odometry; see the module docstring."""
+
+    def __init__(self, config: VisualOdometryConfig, extractor: FeatureExtractor) -> None:
+        self.config = config
+        self.extractor = extractor
+        self.normalise = Normaliser(config.normalisation)
+        self.map = LocalMap(extractor.descriptor_size, extractor.binary)
+        self.frame_index = 0
+        self.keyframe_index = -1
+        self.T_cw: np.ndarray | None = None  # last good camera pose
+        self.velocity: np.ndarray | None = None  # last inter-frame motion T_c(k-1)_c(k)
+        self.prior_last: np.ndarray | None = None  # prior base pose at the last good frame
+        self.failures = 0
+        self.resets = 0
+        self.last_kf: tuple[int, np.ndarray, int] | None = None  # (t_ns, T_cw, inliers)
+        self.pending: list[_Pending] = []
+
+    # -- per frame -----------------------------------------------------------------------
+
+    def process(
+        self, frame: Frame, T_base_camera: np.ndarray, prior_T_ob: np.ndarray | None
+    ) -> TrackResult:
+        """Tracks one frame; prior_T_ob is the prior's base pose at the frame time, if any."""
+        c = self.config
+        self.frame_index += 1
+        quality = measure(frame.gray)
+        problem = quality.problem(c.min_brightness, c.min_contrast, c.min_sharpness)
+        if problem:
+            return self._fail(frame, problem, quality)
+        clock = time.perf_counter()
+        gray = self.normalise(frame.gray)
+        features = self.extractor.extract(gray)
+        stats: dict[str, float] = {'features': len(features)}
+        clock = _lap(stats, 'ms_features', clock)
+        if len(features) < c.min_inliers:
+            return self._fail(frame, 'few_features', quality, stats)
+        if self.T_cw is None or self.failures >= c.reinit_after_frames:
+            return self._initialise(frame, gray, features, T_base_camera, prior_T_ob, quality)
+
+        T_pred = self._predict(T_base_camera, prior_T_ob)
+        solution, matched = self._track(frame, features, T_pred, stats, prior_T_ob is not None)
+        clock = _lap(stats, 'ms_match_and_pose', clock)
+        if solution is None:
+            return self._fail(frame, 'few_inliers', quality, stats)
+        has_prior = prior_T_ob is not None and self.prior_last is not None
+        verdict = self._verdict(solution, T_pred, T_base_camera, has_prior)
+        if verdict:
+            return self._fail(frame, verdict, quality, stats)
+
+        map_index, kp_index = matched
+        self.map.record(map_index, solution.inliers, self.frame_index)
+        T_wc = inverse(solution.T_cw)
+        inlier_kp = kp_index[solution.inliers]
+        self.map.add_rays(
+            map_index[solution.inliers],
+            T_wc[:3, 3],
+            features.xy[inlier_kp],
+            T_wc,
+            frame.K,
+            c.pixel_sigma_px * self.extractor.scale_factor ** features.octave[inlier_kp],
+        )
+        inliers = int(solution.inliers.sum())
+        stats.update(inliers=inliers, rms_px=solution.rms_px)
+        self.velocity = self.T_cw @ inverse(solution.T_cw)
+        self.T_cw = solution.T_cw
+        self.prior_last = prior_T_ob
+        self.failures = 0
+
+        clock = _lap(stats, 'ms_map_update', clock)
+        if self._needs_keyframe(frame.t_ns, inliers):
+            stats['keyframe'] = 1
+            self._add_keyframe(
+                frame, gray, features, map_index[solution.inliers], kp_index[solution.inliers]
+            )
+        self.map.prune(self.keyframe_index, c.window_keyframes, self.frame_index, c.confirm_frames)
+        _lap(stats, 'ms_keyframe', clock)
+        stats.update(self._map_stats())
+        T_wb = inverse(self.T_cw) @ inverse(T_base_camera)
+        cov = base_pose_covariance(solution.information, T_base_camera) * c.covariance_scale**2
+        return TrackResult(
+            frame.t_ns, TRACKING, '', T_wb, cov, quality, stats, self._ready_keyframes()
+        )
+
+    def _predict(self, T_bc: np.ndarray, prior_T_ob: np.ndarray | None) -> np.ndarray:
+        """Predicted T_cw: the prior's motion since the last good frame, else constant velocity."""
+        assert self.T_cw is not None
+        if prior_T_ob is not None and self.prior_last is not None:
+            delta_b = inverse(self.prior_last) @ prior_T_ob
+            delta_c = inverse(T_bc) @ delta_b @ T_bc  # T_c(last)_c(now)
+            return inverse(delta_c) @ self.T_cw
+        if self.velocity is not None and self.failures == 0:
+            return inverse(self.velocity) @ self.T_cw
+        return self.T_cw
+
+    def _track(
+        self, frame: Frame, features: Features, T_pred: np.ndarray, stats: dict, prior: bool
+    ):
+        c = self.config
+        enough = c.min_inliers_with_prior if prior else c.min_inliers
+        m = self.map
+        uv, z = project(T_pred, m.position, frame.K)
+        h, w = frame.gray.shape[:2]
+        visible = (z > 0.1) & (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
+        candidates = np.flatnonzero(visible)
+        radius = c.match_radius_px if self.failures == 0 else c.match_radius_lost_px
+        solution, matched = None, (np.zeros(0, int), np.zeros(0, int))
+        for r in (radius, c.match_radius_lost_px):
+            qi, ki = match_projected(
+                uv[candidates],
+                m.descriptors[candidates],
+                features.xy,
+                features.descriptors,
+                r,
+                c.max_descriptor_distance,
+            )
+            map_index = candidates[qi]
+            stats['matches'] = len(map_index)
+            sigma = c.pixel_sigma_px * self.extractor.scale_factor ** features.octave[ki]
+            solution = solve_pnp(
+                m.position[map_index], features.xy[ki], sigma, frame.K, T_pred, c.ransac_px
+            )
+            matched = (map_index, ki)
+            if solution is not None and solution.inliers.sum() >= enough:
+                return solution, matched
+            if r >= c.match_radius_lost_px:
+                break
+        return None, matched
+
+    def _verdict(
+        self, solution: PoseSolution, T_pred: np.ndarray, T_bc: np.ndarray, has_prior: bool
+    ) -> str:
+        """'' to accept the pose, else why not.
+
+        Many inliers overrule the prior (the wheels may slip). With fewer, the pose must agree
+        with the prior in what the wheels measure (planar translation and heading; a threshold
+        bump tilts the camera, which the wheels cannot see), and then fewer inliers suffice
+        (a person filling most of the view leaves few).
+        """
+        c = self.config
+        inliers = int(solution.inliers.sum())
+        if inliers >= c.strong_inliers:
+            return ''
+        if not has_prior:
+            return '' if inliers >= c.min_inliers else 'few_inliers'
+        assert self.T_cw is not None
+        T_cb = inverse(T_bc)
+        predicted, solved = inverse(T_pred) @ T_cb, inverse(solution.T_cw) @ T_cb
+        diff = inverse(predicted) @ solved
+        motion = np.linalg.norm((inverse(inverse(self.T_cw) @ T_cb) @ predicted)[:2, 3])
+        gate_m = c.prior_gate_m + 0.2 * motion
+        heading = abs(np.degrees(np.arctan2(diff[1, 0], diff[0, 0])))
+        if np.linalg.norm(diff[:2, 3]) > gate_m or heading > c.prior_gate_deg:
+            return 'disagrees_with_odometry'
+        return ''
+
+    def _fail(
+        self, frame: Frame, reason: str, quality: ImageQuality, stats: dict | None = None
+    ) -> TrackResult:
+        """No pose this frame; after reinit_after_frames usable-but-failed frames, restart.
+
+        Unusable images (dark, blank, blurred) also count towards the restart: when images
+        come back, the old local map may not match the new light or the place the robot moved to.
+        """
+        self.failures += 1
+        return TrackResult(frame.t_ns, LOST, reason, quality=quality, stats=stats or {})
+
+    # -- initialisation and keyframes ------------------------------------------------------
+
+    def _initialise(
+        self,
+        frame: Frame,
+        gray: np.ndarray,
+        features: Features,
+        T_bc: np.ndarray,
+        prior_T_ob: np.ndarray | None,
+        quality: ImageQuality,
+    ) -> TrackResult:
+        """Starts (or restarts) tracking with a fresh local map.
+
+        A restart continues from the last pose moved by the prior's motion since, so the VO
+        frame stays put as well as the prior allows; `resets` tells consumers it happened.
+        """
+        c = self.config
+        points = frame.depth_of(features, gray)
+        valid = np.isfinite(points[:, 2])
+        stats = {'features': len(features), 'depth_points': int(valid.sum())}
+        if valid.sum() < c.min_init_points:
+            return self._fail(frame, 'few_depth_points', quality, stats)
+        if self.T_cw is None:
+            T_cw = inverse(T_bc)  # the VO frame is the base frame at the first image
+        else:
+            T_cw = self._predict(T_bc, prior_T_ob)
+            self.resets += 1
+        self.map = LocalMap(self.extractor.descriptor_size, self.extractor.binary)
+        self.pending.clear()
+        self.T_cw, self.velocity, self.prior_last, self.failures = T_cw, None, prior_T_ob, 0
+        self.last_kf = None
+        self._add_keyframe(frame, gray, features, np.zeros(0, int), np.zeros(0, int), points)
+        stats.update(self._map_stats())
+        T_wb = inverse(T_cw) @ inverse(T_bc)
+        # The first pose is the origin by definition; a restart knows its pose only from the prior.
+        cov = np.eye(6) * (1e-6 if self.resets == 0 else 1e-2)
+        return TrackResult(frame.t_ns, INITIALISED, '', T_wb, cov, quality, stats)
+
+    def _needs_keyframe(self, t_ns: int, inliers: int) -> bool:
+        c = self.config
+        if self.last_kf is None:
+            return True
+        kf_t, kf_T_cw, kf_inliers = self.last_kf
+        assert self.T_cw is not None
+        motion = self.T_cw @ inverse(kf_T_cw)
+        return (
+            inliers < c.keyframe_min_tracked_ratio * kf_inliers
+            or np.linalg.norm(inverse(motion)[:3, 3]) > c.keyframe_max_translation_m
+            or _rotation_deg(motion) > c.keyframe_max_rotation_deg
+            or (t_ns - kf_t) * 1e-9 > c.keyframe_max_interval_s
+        )
+
+    def _add_keyframe(
+        self,
+        frame: Frame,
+        gray: np.ndarray,
+        features: Features,
+        tracked_map: np.ndarray,
+        tracked_kp: np.ndarray,
+        points_c: np.ndarray | None = None,
+    ) -> None:
+        """New landmarks from the keypoints with depth that no landmark was matched to; tracked
+        landmarks with a new depth measurement are refined."""
+        assert self.T_cw is not None
+        if points_c is None:
+            points_c = frame.depth_of(features, gray)
+        self.keyframe_index += 1
+        T_wc = inverse(self.T_cw)
+        has_depth = np.isfinite(points_c[:, 2])
+        points_w = points_c @ T_wc[:3, :3].T + T_wc[:3, 3]
+
+        information = np.zeros((len(points_c), 3, 3))
+        information[has_depth] = depth_information(
+            points_c[has_depth],
+            T_wc[:3, :3],
+            frame.depth_noise * points_c[has_depth, 2] ** 2,
+            self.config.pixel_sigma_px,
+            frame.K[0, 0],
+        )
+        fuse = has_depth[tracked_kp]
+        self.map.fuse(
+            tracked_map[fuse],
+            points_w[tracked_kp[fuse]],
+            information[tracked_kp[fuse]],
+            features.descriptors[tracked_kp[fuse]],
+            self.keyframe_index,
+        )
+        new = has_depth.copy()
+        new[tracked_kp] = False
+        new_kp = np.flatnonzero(new)
+        new_ids = self.map.add(
+            points_w[new_kp],
+            information[new_kp],
+            features.descriptors[new_kp],
+            self.keyframe_index,
+            self.frame_index,
+        )
+        ids = np.concatenate([self.map.ids[tracked_map], new_ids])
+        xy = np.vstack([features.xy[tracked_kp], features.xy[new_kp]])
+        self.pending.append(_Pending(self.frame_index, frame.t_ns, self.T_cw.copy(), ids, xy))
+        self.last_kf = (frame.t_ns, self.T_cw.copy(), max(len(tracked_kp), 1))
+
+    def _ready_keyframes(self) -> list[Keyframe]:
+        """Keyframes whose new landmarks had confirm_frames frames to prove they are static."""
+        c = self.config
+        ready = [p for p in self.pending if self.frame_index - p.frame_index >= c.confirm_frames]
+        self.pending = [p for p in self.pending if p not in ready]
+        out = []
+        confirmed = self.map.confirmed(c.confirm_frames)
+        for p in ready:
+            index = self.map.index_of(p.ids)
+            keep = index >= 0
+            keep[keep] = confirmed[index[keep]]
+            index = index[keep]
+            points_w = self.map.position[index]
+            points_c = points_w @ p.T_cw[:3, :3].T + p.T_cw[:3, 3]
+            out.append(
+                Keyframe(
+                    p.t_ns,
+                    inverse(p.T_cw),
+                    self.map.ids[index],
+                    points_c,
+                    p.xy[keep],
+                    self.map.descriptors[index],
+                )
+            )
+        return out
+
+    def _map_stats(self) -> dict[str, float]:
+        return {
+            'landmarks': len(self.map),
+            'keyframes': self.keyframe_index + 1,
+            'resets': self.resets,
+            'moving_rejected': self.map.removed_moving,
+        }

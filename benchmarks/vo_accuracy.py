@@ -1,0 +1,102 @@
+"""Visual odometry accuracy, tracking rate and latency on simulated homes, without loop closure.
+
+For each home seed: one 30 s daylight patrol with a person and a pet, and the same patrol with
+light at 10 % of normal; replayed through dead_reckoning + visual_odometry exactly as
+`astro-slam replay` runs them, with OpenCV on one thread. Reports, per sequence: ATE RMSE after
+SE(3) alignment, RPE (drift over 1 m segments, % of distance), share of frames with a published
+pose, and the median per-frame CPU latency with its per-stage split; wheel-only dead reckoning on
+the same runs for comparison.
+
+    python benchmarks/vo_accuracy.py --seeds 0 1 2 --duration-s 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import statistics
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import cv2
+
+from astro_slam.eval.trajectory import evaluate
+from astro_slam.msgs.diagnostics import from_diagnostic_array
+from astro_slam.sim.scenarios import SCENARIOS
+from astro_slam.sim.simulate import simulate
+from astro_slam.tools.bag_io import BagReader
+from astro_slam.tools.replay import ReplayOptions, replay
+from astro_slam.tools.tum import read_tum
+
+STAGES = ('ms_features', 'ms_match_and_pose', 'ms_map_update', 'ms_keyframe')
+
+
+def statuses(bag: Path) -> list[dict[str, str]]:
+    with BagReader(bag) as reader:
+        return [from_diagnostic_array(m)[0].values for _, _, m in reader.messages({'/vo/status'})]
+
+
+def run(seed: int, light: float, duration: float, work: Path) -> dict:
+    base = SCENARIOS['home-day']
+    spec = dataclasses.replace(base.sessions[0], duration_s=duration, dimming=light)
+    scenario = dataclasses.replace(base, name=f'home{seed}-light{light:g}', sessions=(spec,))
+    simulate(scenario, seed, seed, work, overwrite=True, progress=False)
+    bag = work / scenario.name / spec.name
+    (result,) = replay(
+        [bag], ReplayOptions(work / 'out' / scenario.name, overwrite=True, progress=False)
+    )
+    folder = result.folder
+    truth = read_tum(folder / 'ground_truth.tum')
+    vo = evaluate(*read_tum(folder / 'vo.tum'), *truth)
+    wheel = evaluate(*read_tum(folder / 'odom.tum'), *truth)
+    values = statuses(folder / 'bag')
+    tracked = [v for v in values if v.get('state') == 'tracking']
+    out = {
+        'home_seed': seed,
+        'light': light,
+        'frames': len(values),
+        'tracked_share': round(sum(v.get('state') != 'lost' for v in values) / len(values), 4),
+        'path_m': round(vo.length_m, 2),
+        'vo_ate_cm': round(vo.ate_rmse_m * 100, 2),
+        'vo_rpe_pct': round(vo.rpe_trans_pct, 2),
+        'wheel_ate_cm': round(wheel.ate_rmse_m * 100, 2),
+        'wheel_rpe_pct': round(wheel.rpe_trans_pct, 2),
+        'median_latency_ms': round(statistics.median(float(v['latency_ms']) for v in tracked), 1),
+        'stages_ms': {
+            s: round(statistics.median(float(v[s]) for v in tracked if s in v), 2) for s in STAGES
+        },
+        'lost_reasons': sorted({v['reason'] for v in values if v.get('reason')}),
+    }
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--duration-s', type=float, default=30.0)
+    parser.add_argument('--lights', type=float, nargs='+', default=[1.0, 0.1])
+    args = parser.parse_args()
+    cv2.setNumThreads(1)  # the target is per frame on one core
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [
+            run(s, light, args.duration_s, Path(tmp)) for s in args.seeds for light in args.lights
+        ]
+    print(
+        json.dumps(
+            {
+                'date': date.today().isoformat(),
+                'machine': f'{platform.processor() or platform.machine()}, '
+                f'Python {platform.python_version()}',
+                'rows': rows,
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == '__main__':
+    main()

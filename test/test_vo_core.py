@@ -1,0 +1,154 @@
+"""Visual odometry building blocks on synthetic data: matching, PnP, landmark refinement and
+the moving-landmark statistics, stereo depth, and our trajectory metrics against evo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from astro_slam.eval.trajectory import evaluate, umeyama
+from astro_slam.transforms import inverse, make_transform
+from astro_slam.vo.association import StereoDepth
+from astro_slam.vo.features import Features
+from astro_slam.vo.local_map import LocalMap, depth_information
+from astro_slam.vo.matching import best_pairs, match_projected
+from astro_slam.vo.pose import project, solve_pnp
+
+K = np.array([[460.0, 0, 319.5], [0, 460.0, 239.5], [0, 0, 1]])
+
+
+def _scene(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.column_stack(
+        [rng.uniform(-2, 2, n), rng.uniform(-1.5, 1.5, n), rng.uniform(1, 5, n)]
+    )
+
+
+def test_best_pairs_is_one_to_one_and_applies_the_ratio_test():
+    query = np.array([0, 0, 1, 1, 2])
+    train = np.array([5, 6, 5, 7, 6])
+    dist = np.array([10.0, 30.0, 12.0, 13.0, 20.0])
+    q, t, _ = best_pairs(query, train, dist, max_distance=25, ratio=0.9)
+    # query 1: 12 vs 13 fails the ratio test; query 0 takes 5; query 2 takes 6.
+    assert dict(zip(q.tolist(), t.tolist(), strict=True)) == {0: 5, 2: 6}
+
+
+def test_projected_matching_finds_descriptors_near_their_prediction():
+    rng = np.random.default_rng(0)
+    desc = rng.integers(0, 256, (200, 32), dtype=np.uint8)
+    xy = rng.uniform(0, 600, (200, 2))
+    predicted = xy + rng.normal(0, 3, xy.shape)
+    mi, ki = match_projected(predicted, desc, xy, desc, radius=15, max_distance=40)
+    assert len(mi) > 190 and np.all(mi == ki)
+
+
+def test_pnp_recovers_the_pose_through_outliers_and_covariance_shrinks_with_points():
+    rng = np.random.default_rng(1)
+    T_true = make_transform(
+        Rotation.from_rotvec([0.02, -0.1, 0.03]).as_matrix(), [0.1, 0.02, -0.2]
+    )
+    sizes = {}
+    for n in (60, 400):
+        points = _scene(rng, n)
+        uv, _ = project(T_true, points, K)
+        uv += rng.normal(0, 0.5, uv.shape)
+        outliers = rng.random(n) < 0.3
+        uv[outliers] += rng.uniform(-80, 80, (outliers.sum(), 2))
+        solution = solve_pnp(points, uv, np.full(n, 0.5), K, np.eye(4), ransac_px=3.0)
+        assert solution is not None
+        error = inverse(T_true) @ solution.T_cw
+        assert np.linalg.norm(error[:3, 3]) < 0.01
+        assert np.mean(solution.inliers[outliers]) < 0.05
+        assert np.mean(solution.inliers[~outliers]) > 0.9
+        sizes[n] = np.trace(np.linalg.inv(solution.information)[:3, :3])
+    assert sizes[400] < sizes[60] / 3
+
+
+def test_rays_from_a_moving_camera_refine_stereo_depth():
+    rng = np.random.default_rng(2)
+    truth = _scene(rng, 300) + np.array([0, 0, 1.0])
+    depth_noise = 0.02  # sigma_z = 0.02 z^2: 18 cm at 3 m
+    z = truth[:, 2]
+    measured = truth.copy()
+    measured[:, :] *= (1 + rng.normal(0, depth_noise * z))[:, None]  # error along the ray
+    lm = LocalMap(32, True)
+    info = depth_information(measured, np.eye(3), depth_noise * z**2, 0.5, K[0, 0])
+    lm.add(measured, info, np.zeros((300, 32), np.uint8), 0, 0)
+    before = np.linalg.norm(lm.position - truth, axis=1)
+    for x in np.linspace(-0.4, 0.4, 9):  # the camera drives sideways
+        T_wc = make_transform(t=[x, 0, 0])
+        uv, _ = project(inverse(T_wc), truth, K)
+        uv += rng.normal(0, 0.5, uv.shape)
+        lm.add_rays(np.arange(300), T_wc[:3, 3], uv, T_wc, K, np.full(300, 0.5))
+    after = np.linalg.norm(lm.position - truth, axis=1)
+    assert np.median(after) < 0.3 * np.median(before)
+
+
+def test_landmarks_that_keep_failing_the_pose_are_dropped_and_static_ones_kept():
+    lm = LocalMap(32, True)
+    ids = lm.add(
+        np.ones((10, 3)), np.tile(np.eye(3), (10, 1, 1)), np.zeros((10, 32), np.uint8), 0, 0
+    )
+    for frame in (1, 2, 3):
+        index = lm.index_of(ids)
+        seen = index >= 0
+        lm.record(index[seen], ids[seen] < 7, frame)  # ids 7-9 sit on a walking person
+        lm.prune(0, 8, frame, confirm_frames=2)
+    assert set(lm.ids.tolist()) == set(ids[:7].tolist())
+    assert lm.removed_moving == 3 and lm.confirmed(2).all()
+
+
+def test_stereo_depth_is_sub_pixel_on_a_textured_plane():
+    rng = np.random.default_rng(3)
+    texture = rng.integers(0, 256, (480, 700), dtype=np.uint8)
+    import cv2
+
+    texture = cv2.GaussianBlur(texture, (5, 5), 1.0)
+    disparity = 18.4  # a plane at 2 m with f B = 36.8
+    left = texture[:, 40:680].copy()
+    shift = np.float32([[1, 0, -disparity], [0, 1, 0]])
+    right = cv2.warpAffine(texture, shift, (700, 480), flags=cv2.INTER_CUBIC)[:, 40:680]
+    xy = np.column_stack([rng.uniform(150, 600, 300), rng.uniform(20, 460, 300)]).astype(
+        np.float32
+    )
+    features = Features(xy, np.zeros(300, int), np.zeros((300, 32), np.uint8))
+    points = StereoDepth(36.8, 0.4, 6.0)(left, right, features, K)
+    z = points[:, 2]
+    assert np.isfinite(z).mean() > 0.8
+    assert np.nanmedian(np.abs(z - 2.0)) < 0.01  # 0.5 %: a tenth of a pixel of disparity
+
+
+def test_trajectory_metrics_agree_with_evo():
+    evo_traj = pytest.importorskip('evo.core.trajectory')
+    from evo.core import metrics, sync
+
+    rng = np.random.default_rng(4)
+    n = 200
+    stamps = np.arange(n) * 50_000_000
+    yaw = np.cumsum(rng.normal(0, 0.05, n))
+    xy = np.cumsum(np.column_stack([np.cos(yaw), np.sin(yaw)]) * 0.05, axis=0)
+    truth = np.array(
+        [
+            make_transform(Rotation.from_euler('z', a).as_matrix(), [x, y, 0])
+            for a, (x, y) in zip(yaw, xy, strict=True)
+        ]
+    )
+    drift = make_transform(Rotation.from_euler('z', 0.3).as_matrix(), [1.0, -2.0, 0.5])
+    est = np.array([drift @ T for T in truth])
+    est[:, :3, 3] += rng.normal(0, 0.02, (n, 3))
+    ours = evaluate(stamps, est, stamps, truth)
+
+    def traj(poses):
+        q = Rotation.from_matrix(poses[:, :3, :3]).as_quat()[:, [3, 0, 1, 2]]
+        return evo_traj.PoseTrajectory3D(poses[:, :3, 3], q, stamps * 1e-9)
+
+    ref, e = sync.associate_trajectories(traj(truth), traj(est))
+    e.align(ref, correct_scale=False)
+    ape = metrics.APE(metrics.PoseRelation.translation_part)
+    ape.process_data((ref, e))
+    assert ours.ate_rmse_m == pytest.approx(
+        ape.get_statistic(metrics.StatisticsType.rmse), rel=1e-6
+    )
+    assert np.allclose(
+        umeyama(est[:, :3, 3], truth[:, :3, 3])[:3, :3], inverse(drift)[:3, :3], atol=0.01
+    )

@@ -1,0 +1,147 @@
+"""Visual odometry on a short simulated session: replayed through the offline graph exactly as
+`astro-slam replay` runs it, scored against the simulator's ground truth."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip('moderngl')
+
+from astro_slam.eval.trajectory import evaluate
+from astro_slam.msgs.pointcloud import cloud_to_array
+from astro_slam.sim.home import load_home_yaml
+from astro_slam.sim.renderer import Lighting, Renderer
+from astro_slam.sim.rig import Rig
+from astro_slam.sim.scenarios import SCENARIOS, SessionSpec
+from astro_slam.sim.simulate import simulate
+from astro_slam.tools.bag_io import BagReader
+from astro_slam.tools.replay import ReplayOptions, replay
+from astro_slam.tools.tum import read_tum
+from astro_slam.vo.camera_input import to_gray
+from astro_slam.vo.config import VisualOdometryConfig
+from astro_slam.vo.features import make_extractor
+from astro_slam.vo.tracker import LOST, TRACKING, Frame, Tracker
+
+
+def _simulate_and_replay(out, home_seed: int, seed: int):
+    """6 s of a 640x480 stereo patrol with a person walking, replayed through the stack."""
+    scenario = dataclasses.replace(
+        SCENARIOS['tiny'],
+        sessions=(SessionSpec('walk', 6.0, people=1),),
+        camera_hz=15.0,
+        width=640,
+        height=480,
+    )
+    simulate(scenario, home_seed, seed, out, progress=False)
+    bag = out / 'tiny' / 'walk'
+    (result,) = replay([bag], ReplayOptions(out / 'results', progress=False))
+    assert not result.error
+    return bag, result.folder
+
+
+@pytest.fixture(scope='module')
+def session(tmp_path_factory):
+    return _simulate_and_replay(tmp_path_factory.mktemp('vo'), 0, 3)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='known bug: in the long hallway of home 1 the VO '
+    'overestimates forward motion (ATE 0.26 m over 1.8 m); see docs/BENCHMARKS.md',
+)
+def test_hallway_of_home_1_is_tracked_accurately(tmp_path):
+    _, folder = _simulate_and_replay(tmp_path, 1, 3)
+    errors = evaluate(*read_tum(folder / 'vo.tum'), *read_tum(folder / 'ground_truth.tum'))
+    assert errors.ate_rmse_m < 0.05
+
+
+def test_replay_picks_compressed_images_and_tracks_most_frames(session):
+    _, folder = session
+    run = json.loads((folder / 'run.json').read_text())
+    vo = run['nodes']['visual_odometry']
+    assert vo['received']['/camera/left/image_raw/compressed'] > 80
+    # The issue's goal is 98 %; benchmarks/vo_accuracy.py measures it on longer runs.
+    assert vo['diagnostics']['published'] >= 0.8 * vo['diagnostics']['frames']
+    assert vo['diagnostics']['keyframes'] >= 3
+
+
+def test_vo_trajectory_is_centimetre_accurate(session):
+    _, folder = session
+    errors = evaluate(*read_tum(folder / 'vo.tum'), *read_tum(folder / 'ground_truth.tum'))
+    assert errors.length_m > 1.0
+    assert errors.ate_rmse_m < 0.05
+
+
+def _keyframes(folder):
+    with BagReader(folder / 'bag') as reader:
+        return [(t, cloud_to_array(m)) for _, t, m in reader.messages({'/vo/keyframe'})]
+
+
+def test_keyframe_landmarks_lie_on_the_static_home_not_on_people(session):
+    """Each landmark's depth must match the home rendered without its people at the true pose:
+    a landmark on the walking person would be nearer than the wall behind it."""
+    bag, folder = session
+    home = load_home_yaml(bag.parent / 'home.yaml')
+    truth_t, truth_T = read_tum(folder / 'ground_truth.tum')
+    rig = Rig()
+    renderer = Renderer(home, rig.intrinsics)
+    n = len(home.rooms)
+    lighting = Lighting(np.ones(n), np.ones(n))
+    agree, total = 0, 0
+    try:
+        for t_ns, points in _keyframes(folder):
+            assert set(points.dtype.names) >= {'x', 'y', 'z', 'u', 'v', 'id', 'descriptor'}
+            T_map_base = truth_T[np.argmin(np.abs(truth_t - t_ns))]
+            _, depth = renderer.render(T_map_base @ rig.T_base_optical('left'), lighting)
+            u = np.clip(np.round(points['u']).astype(int), 0, depth.shape[1] - 1)
+            v = np.clip(np.round(points['v']).astype(int), 0, depth.shape[0] - 1)
+            static = depth[v, u]
+            agree += int(np.sum(np.abs(points['z'] - static) < 0.1 * static))
+            total += len(points)
+    finally:
+        renderer.release()
+    assert total > 200
+    assert agree / total > 0.95
+
+
+def test_a_black_frame_stops_publishing_at_once_and_tracking_resumes(session):
+    bag, _ = session
+    frames = []
+    with BagReader(bag) as reader:
+        pairs: dict[int, dict[str, object]] = {}
+        for topic, t, msg in reader.messages(
+            {'/camera/left/image_raw/compressed', '/camera/right/image_raw/compressed'}
+        ):
+            pairs.setdefault(t, {})[topic.split('/')[2]] = msg
+            if len(pairs) > 12:
+                break
+    config = VisualOdometryConfig()
+    tracker = Tracker(config, make_extractor('orb', config.max_features))
+    K = np.array([[460.0, 0, 319.5], [0, 460.0, 239.5], [0, 0, 1]])
+    from astro_slam.vo.association import StereoDepth
+
+    stereo = StereoDepth(460 * 0.08, config.min_depth_m, config.max_depth_m)
+    T_bc = Rig().T_base_optical('left')
+    for t in sorted(pairs)[:12]:
+        right = to_gray(pairs[t]['right'])
+        frames.append(
+            Frame(
+                t,
+                to_gray(pairs[t]['left']),
+                K,
+                lambda f, g, r=right: stereo(g, tracker.normalise(r), f, K),
+                0.25 / 36.8,
+            )
+        )
+    results = [tracker.process(f, T_bc, None) for f in frames[:8]]
+    assert results[-1].state == TRACKING
+    dark = dataclasses.replace(frames[8], gray=np.zeros_like(frames[8].gray))
+    blind = tracker.process(dark, T_bc, None)
+    assert blind.state == LOST and blind.reason == 'too_dark' and blind.T_wb is None
+    back = [tracker.process(f, T_bc, None) for f in frames[9:]]
+    assert back[0].state == TRACKING and back[0].T_wb is not None
+    assert tracker.resets == 0  # the old local map still matched
