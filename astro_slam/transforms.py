@@ -56,3 +56,8 @@ def interpolate(T0: np.ndarray, T1: np.ndarray, alpha: float) -> np.ndarray:
 def yaw_of(T: np.ndarray) -> float:
     """Heading (rad) of the x axis of T projected on the xy plane."""
     return float(np.arctan2(T[1, 0], T[0, 0]))
+
+
+def small_motion(translation: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
+    """T from a rotation vector and a translation, composed to first order (small steps)."""
+    return make_transform(Rotation.from_rotvec(rotvec).as_matrix(), translation)

@@ -19,6 +19,23 @@ def back_project(xy: np.ndarray, z: np.ndarray, K: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y, z])
 
 
+def _flow(
+    src: np.ndarray, dst: np.ndarray, points: np.ndarray, guess: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lucas-Kanade from points in src to dst, started at guess: (positions, ok flags)."""
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(
+        src,
+        dst,
+        points,
+        guess.copy(),
+        winSize=(11, 11),
+        maxLevel=1,
+        flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+        criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.01),
+    )
+    return moved, status
+
+
 class StereoDepth:
     """Depth of left keypoints from a rectified pair: block matching, then sub-pixel refinement.
 
@@ -54,27 +71,9 @@ class StereoDepth:
         p_left = left.xy[index].reshape(-1, 1, 2).astype(np.float32)
         guess = p_left.copy()
         guess[:, 0, 0] -= coarse[index]
-        refined, status, _ = cv2.calcOpticalFlowPyrLK(
-            left_gray,
-            right_gray,
-            p_left,
-            guess.copy(),
-            winSize=(11, 11),
-            maxLevel=1,
-            flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
-            criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.01),
-        )
+        refined, status = _flow(left_gray, right_gray, p_left, guess)
         # Back from the right image: an occluded or repeated-texture match does not return.
-        back, back_status, _ = cv2.calcOpticalFlowPyrLK(
-            right_gray,
-            left_gray,
-            refined,
-            p_left.copy(),
-            winSize=(11, 11),
-            maxLevel=1,
-            flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
-            criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 20, 0.01),
-        )
+        back, back_status = _flow(right_gray, left_gray, refined, p_left)
         returned = np.linalg.norm(back.reshape(-1, 2) - left.xy[index], axis=1) <= 0.5
         status = status.reshape(-1) & back_status.reshape(-1) & returned
         refined, guess = refined.reshape(-1, 2), guess.reshape(-1, 2)

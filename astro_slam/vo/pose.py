@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.spatial.transform import Rotation
 
-from astro_slam.transforms import inverse, make_transform
+from astro_slam.transforms import inverse, make_transform, small_motion
 
 
 @dataclass
@@ -33,11 +32,6 @@ def project(
     with np.errstate(divide='ignore', invalid='ignore'):
         uv = np.column_stack([K[0, 0] * pc[:, 0] / z + K[0, 2], K[1, 1] * pc[:, 1] / z + K[1, 2]])
     return uv, z
-
-
-def _exp(delta: np.ndarray) -> np.ndarray:
-    """SE(3) exponential (first order in translation: steps are small)."""
-    return make_transform(Rotation.from_rotvec(delta[3:]).as_matrix(), delta[:3])
 
 
 def refine(
@@ -85,7 +79,7 @@ def refine(
             step = -np.linalg.solve(information + 1e-9 * np.eye(6), gradient)
         except np.linalg.LinAlgError:
             break
-        T_cw = _exp(step) @ T_cw
+        T_cw = small_motion(step[:3], step[3:]) @ T_cw
         if np.linalg.norm(step) < 1e-7:
             break
     return T_cw, information, norms

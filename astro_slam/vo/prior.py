@@ -6,9 +6,8 @@ import bisect
 from collections import deque
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
-from astro_slam.transforms import interpolate, make_transform
+from astro_slam.transforms import interpolate, small_motion
 
 
 class OdometryBuffer:
@@ -35,7 +34,7 @@ class OdometryBuffer:
             dt = (t_ns - last_t) * 1e-9
             if t_ns - last_t > self.max_extrapolation_ns:
                 return None
-            step = make_transform(Rotation.from_rotvec(twist[3:] * dt).as_matrix(), twist[:3] * dt)
+            step = small_motion(twist[:3] * dt, twist[3:] * dt)
             return last_T @ step
         i = bisect.bisect_right([s[0] for s in self.samples], t_ns)
         (t0, T0, _), (t1, T1, _) = self.samples[i - 1], self.samples[i]
