@@ -53,6 +53,8 @@ setup(
             'wheel>=0.40',
         ],
         'sim': ['moderngl>=5.8,<6', 'glcontext>=2.5,<4', 'matplotlib>=3.7,<4'],
+        # Peers of the benchmarks only (Open3D's wheel also needs Debian's libusb-1.0-0).
+        'bench': ['open3d>=0.19,<0.21'],
     },
     zip_safe=True,
     entry_points={

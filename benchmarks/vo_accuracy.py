@@ -31,7 +31,7 @@ from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
 
-STAGES = ('ms_features', 'ms_match_and_pose', 'ms_map_update', 'ms_keyframe')
+STAGES = ('ms_features', 'ms_match_and_pose', 'ms_map_update', 'ms_keyframe', 'ms_prune')
 
 
 def statuses(bag: Path) -> list[dict[str, str]]:

@@ -78,7 +78,11 @@ def test_vo_trajectory_is_centimetre_accurate(session):
 
 def _keyframes(folder):
     with BagReader(folder / 'bag') as reader:
-        return [(t, cloud_to_array(m)) for _, t, m in reader.messages({'/vo/keyframe'})]
+        # A keyframe goes out confirm_frames after it was taken: its header has the image stamp.
+        return [
+            (m.header.stamp.sec * 10**9 + m.header.stamp.nanosec, cloud_to_array(m))
+            for _, _, m in reader.messages({'/vo/keyframe'})
+        ]
 
 
 def test_keyframe_landmarks_lie_on_the_static_home_not_on_people(session):

@@ -157,13 +157,16 @@ class Tracker:
         self.failures = 0
 
         clock = _lap(stats, 'ms_map_update', clock)
-        if self._needs_keyframe(frame.t_ns, inliers):
+        # Landmarks placed from a weakly supported pose would carry its error into every later
+        # frame; such a frame is published (its covariance says how weak) but starts nothing.
+        if inliers >= c.min_inliers and self._needs_keyframe(frame.t_ns, inliers):
             stats['keyframe'] = 1
             self._add_keyframe(
                 frame, gray, features, map_index[solution.inliers], kp_index[solution.inliers]
             )
+            clock = _lap(stats, 'ms_keyframe', clock)
         self.map.prune(self.keyframe_index, c.window_keyframes, self.frame_index, c.confirm_frames)
-        _lap(stats, 'ms_keyframe', clock)
+        _lap(stats, 'ms_prune', clock)
         stats.update(self._map_stats())
         T_wb = inverse(self.T_cw) @ inverse(T_base_camera)
         cov = base_pose_covariance(solution.information, T_base_camera) * c.covariance_scale**2
@@ -193,8 +196,10 @@ class Tracker:
         visible = (z > 0.1) & (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
         candidates = np.flatnonzero(visible)
         radius = c.match_radius_px if self.failures == 0 else c.match_radius_lost_px
-        solution, matched = None, (np.zeros(0, int), np.zeros(0, int))
-        for r in (radius, c.match_radius_lost_px):
+        # A weak solution in the narrow radius may be the prior missing a sudden tilt (a door
+        # threshold); the wide radius gets its chance before a weak pose is accepted.
+        best, best_matched = None, (np.zeros(0, int), np.zeros(0, int))
+        for r in dict.fromkeys((radius, c.match_radius_lost_px)):
             qi, ki = match_projected(
                 uv[candidates],
                 m.descriptors[candidates],
@@ -204,17 +209,21 @@ class Tracker:
                 c.max_descriptor_distance,
             )
             map_index = candidates[qi]
-            stats['matches'] = len(map_index)
+            stats.setdefault('matches', len(map_index))
             sigma = c.pixel_sigma_px * self.extractor.scale_factor ** features.octave[ki]
             solution = solve_pnp(
                 m.position[map_index], features.xy[ki], sigma, frame.K, T_pred, c.ransac_px
             )
-            matched = (map_index, ki)
-            if solution is not None and solution.inliers.sum() >= enough:
-                return solution, matched
-            if r >= c.match_radius_lost_px:
+            if solution is not None and (
+                best is None or solution.inliers.sum() > best.inliers.sum()
+            ):
+                best, best_matched = solution, (map_index, ki)
+                stats['matches'] = len(map_index)
+            if best is not None and best.inliers.sum() >= c.min_inliers:
                 break
-        return None, matched
+        if best is None or best.inliers.sum() < enough:
+            return None, best_matched
+        return best, best_matched
 
     def _verdict(
         self, solution: PoseSolution, T_pred: np.ndarray, T_bc: np.ndarray, has_prior: bool
