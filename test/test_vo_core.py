@@ -31,6 +31,9 @@ def test_best_pairs_is_one_to_one_and_applies_the_ratio_test():
     q, t, _ = best_pairs(query, train, dist, max_distance=25, ratio=0.9)
     # query 1: 12 vs 13 fails the ratio test; query 0 takes 5; query 2 takes 6.
     assert dict(zip(q.tolist(), t.tolist(), strict=True)) == {0: 5, 2: 6}
+    # Candidates that all fail give no pairs (this once raised).
+    q, t, d = best_pairs(query, train, dist, max_distance=5, ratio=0.9)
+    assert len(q) == len(t) == len(d) == 0
 
 
 def test_projected_matching_finds_descriptors_near_their_prediction():

@@ -39,6 +39,8 @@ def best_pairs(
     ok = dist[best] <= max_distance
     ok &= ~has_second | (dist[best] < ratio * dist[second])
     q, t, d = query[best[ok]], train[best[ok]], dist[best[ok]]
+    if len(q) == 0:
+        return empty, empty, np.zeros(0)
     # One query per train keypoint: the closest wins.
     order = np.lexsort((d, t))
     q, t, d = q[order], t[order], d[order]

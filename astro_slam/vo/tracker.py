@@ -157,9 +157,7 @@ class Tracker:
         self.failures = 0
 
         clock = _lap(stats, 'ms_map_update', clock)
-        # Landmarks placed from a weakly supported pose would carry its error into every later
-        # frame; such a frame is published (its covariance says how weak) but starts nothing.
-        if inliers >= c.min_inliers and self._needs_keyframe(frame.t_ns, inliers):
+        if self._needs_keyframe(frame.t_ns, inliers):
             stats['keyframe'] = 1
             self._add_keyframe(
                 frame, gray, features, map_index[solution.inliers], kp_index[solution.inliers]
