@@ -13,6 +13,7 @@ from astro_slam.framework.component import Component
 COMPONENTS: dict[str, str] = {
     'dead_reckoning': 'astro_fusion.dead_reckoning:DeadReckoning',
     'visual_odometry': 'astro_slam.vo.component:VisualOdometry',
+    'fusion': 'astro_fusion.fusion:Fusion',
 }
 
 # What `astro-slam replay` runs without --components.

@@ -1,20 +1,22 @@
-"""Fusion node: wheel odometry, IMU and VO in, /odometry/filtered and odom -> base_link out.
+"""Fusion node: IMU, wheel odometry and VO in; /odometry/filtered and odom -> base_link out.
 
-Topics, parameters and frames: docs/ARCHITECTURE.md. The component this node hosts has not landed
-yet, so `main` reports that and exits 1 rather than start a node that does nothing.
+Subscribes: imu/data, wheel/odometry, vo/odometry, vo/status, robot/wheel_drop and
+robot/low_power (optional hints); /tf_static for T_base_imu. Publishes: odometry/filtered,
+/tf (odom -> base_link), fusion/reliability (per sensor: weight, state, reason), and
+fusion/relocalize (std_msgs/Header: the robot was put down after a lift at its stamp).
+Parameters: astro_fusion.config.FusionConfig (config/astro_slam.yaml).
 """
 
 from __future__ import annotations
 
 import sys
 
-from astro_slam.ros.unavailable import unavailable
+from astro_fusion.fusion import Fusion
+from astro_slam.ros.binding import run_component
 
 
 def main(args: list[str] | None = None) -> int:
-    return unavailable(
-        'fusion_node', 'the wheel + IMU + VO fusion filter with per-sensor reliability'
-    )
+    return run_component(Fusion, args)
 
 
 if __name__ == '__main__':

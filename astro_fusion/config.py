@@ -1,0 +1,90 @@
+"""Parameters of the fusion node (each field is a ROS parameter of the same name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from astro_slam.framework.config import param
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    odom_frame: str = param('odom', 'Frame of /odometry/filtered and TF parent (REP-105).')
+    base_frame: str = param('base_link', 'Robot body frame; the IMU extrinsics come from TF.')
+    publish_tf: bool = param(True, 'Broadcast odom -> base_link on /tf.')
+    publish_rate_hz: float = param(50.0, 'Rate of /odometry/filtered and TF.', unit='Hz')
+    reliability_rate_hz: float = param(5.0, 'Rate of /fusion/reliability.', unit='Hz')
+    use_vo: bool = param(True, 'Fuse /vo/odometry (its twist) when VO reports tracking.')
+    gating: bool = param(
+        True,
+        'Chi-square gating of every update and the fault monitors; false gives naive fusion '
+        '(for comparison only).',
+    )
+    # IMU
+    imu_rate_hz: float = param(
+        200.0, 'Nominal IMU rate: low-power mode is told by a drop.', unit='Hz'
+    )
+    gyro_noise: float = param(0.004, 'Gyro white noise density.', unit='rad/s/sqrt(Hz)')
+    accel_noise: float = param(0.04, 'Accelerometer white noise density.', unit='m/s^2/sqrt(Hz)')
+    gyro_bias_walk: float = param(2e-4, 'Gyro bias random walk.', unit='rad/s^2/sqrt(Hz)')
+    accel_bias_walk: float = param(2e-3, 'Accelerometer bias random walk.', unit='m/s^3/sqrt(Hz)')
+    accel_range_m_s2: float = param(
+        19.6, "Accelerometer full scale (the driver's range setting).", unit='m/s^2'
+    )
+    gyro_range_rad_s: float = param(4.36, 'Gyro full scale.', unit='rad/s')
+    saturation_margin: float = param(
+        0.98, 'A reading at this share of full scale or more counts as clipped.'
+    )
+    saturation_hold_s: float = param(
+        0.2, 'IMU updates skipped this long after the last clipped reading.', unit='s'
+    )
+    max_imu_gap_s: float = param(
+        0.5,
+        'A longer IMU gap is not integrated: the state is held and its covariance grown.',
+        unit='s',
+    )
+    # Wheels
+    wheel_speed_sigma: float = param(0.02, 'Wheel speed noise plus 5 % of the speed.', unit='m/s')
+    wheel_yaw_rate_sigma: float = param(0.02, 'Wheel yaw-rate noise.', unit='rad/s')
+    nonholonomic_sigma: float = param(
+        0.02,
+        'Allowed lateral and vertical base velocity (the wheels do not slide sideways).',
+        unit='m/s',
+    )
+    slip_yaw_rate_threshold: float = param(
+        0.08,
+        'Wheels against gyro yaw rate, averaged over slip_window_s: above this plus 15 % of '
+        'the rate, the wheels are slipping.',
+        unit='rad/s',
+    )
+    slip_speed_threshold: float = param(
+        0.05,
+        'Wheels against VO speed, averaged over slip_window_s: above this plus 15 % of the '
+        'speed, the wheels are slipping.',
+        unit='m/s',
+    )
+    slip_window_s: float = param(0.4, 'Averaging window of the slip tests.', unit='s')
+    # Zero velocity
+    zero_velocity_gyro: float = param(
+        0.03, 'Gyro norm under which (with still wheels) the robot stands still.', unit='rad/s'
+    )
+    zero_velocity_accel: float = param(
+        0.3, 'Accelerometer norm distance from g under which it stands still.', unit='m/s^2'
+    )
+    # Lift
+    lift_accel_threshold: float = param(
+        1.5,
+        'Vertical specific force away from g, averaged over lift_window_s, that says the robot '
+        'is being lifted or carried.',
+        unit='m/s^2',
+    )
+    lift_window_s: float = param(0.3, 'Averaging window of the lift test.', unit='s')
+    put_down_still_s: float = param(
+        0.5, 'Standing still this long after a lift means put down.', unit='s'
+    )
+    # VO
+    vo_silent_s: float = param(1.0, 'No VO for this long: VO is silent.', unit='s')
+    # Gating
+    gate_probability: float = param(
+        0.999, 'Chi-square quantile of the innovation gates (per update dimension).'
+    )

@@ -1,0 +1,311 @@
+"""Wheel + IMU + VO fusion with a reliability monitor per sensor, ROS-free.
+
+The IMU drives the prediction (ekf.py); wheels and VO correct the velocity; standing still
+corrects the velocity and the gyro bias. Around that, the monitors decide per sensor whether
+its data goes in, down-weighted, or not at all, and why:
+- IMU: a reading at its range (a door threshold's impact) is clipped, so the IMU is not
+  integrated for `saturation_hold_s` after it: the state coasts on the last good rates.
+- Wheels: slip shows as wheels that disagree with the gyro's yaw rate or with VO's speed
+  (averaged over `slip_window_s`); slipping wheels are rejected until they agree again.
+- Lift: the wheel_drop hint, or a vertical specific force away from g for `lift_window_s`.
+  While lifted the odometry is frozen; once the robot stands still again it is put down, and a
+  relocalization request goes out (the robot may be anywhere).
+- Low power: the hint, or the IMU rate dropping while the camera is silent: prediction goes on
+  at the lower rate and the covariance grows by itself.
+- VO: `/vo/status` says whether it tracks; its updates are down-weighted when it does not.
+Every update also passes a chi-square gate on its innovation (`gate_probability`). With
+`gating` off, all of this is off: that is the naive fusion the benchmarks compare against.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+from scipy.stats import chi2
+
+from astro_fusion.config import FusionConfig
+from astro_fusion.ekf import GRAVITY, ErrorStateEkf, ImuNoise
+from astro_fusion.reliability import DEGRADED, OK, REJECTED, SensorHealth, Window
+from astro_slam.transforms import inverse
+from astro_slam.types import DiagnosticStatus, ImuSample, OdometryEstimate
+
+G = float(-GRAVITY[2])
+
+
+def _yaw(T: np.ndarray) -> float:
+    return float(np.arctan2(T[1, 0], T[0, 0]))
+
+
+class FusionCore:
+    """See the module docstring. Feed it in stamp order; read `estimate()` and `statuses()`."""
+
+    def __init__(self, config: FusionConfig) -> None:
+        self.config = c = config
+        noise = ImuNoise(c.gyro_noise, c.accel_noise, c.gyro_bias_walk, c.accel_bias_walk)
+        self.ekf = ErrorStateEkf(noise, initial_sigma_bg=0.01, initial_sigma_ba=0.1)
+        self.health = {name: SensorHealth(name) for name in ('imu', 'wheel', 'vo')}
+        self.t_ns: int | None = None  # filter time: the last IMU sample
+        self.gyro = np.zeros(3)  # last good base-frame readings
+        self.accel = np.array([0.0, 0.0, G])
+        self.saturated_until = -1
+        self.imu_dt: deque[float] = deque(maxlen=25)
+        self.lift = Window(c.lift_window_s)
+        self.lifted = False
+        self.lifted_hint = False
+        self.low_power_hint = False
+        self.still_since: int | None = None
+        self.wheel_last: tuple[int, np.ndarray] | None = None
+        self.wheel_twist = (0, 0.0, 0.0)  # (t_ns, speed, yaw rate)
+        self.vo_speed: tuple[int, float] | None = None
+        self.vo_state = ('', '')  # (state, reason) of the last /vo/status
+        self.vo_last_ns: int | None = None
+        self.slip_yaw = Window(c.slip_window_s)
+        self.slip_speed = Window(c.slip_window_s)
+        self.relocalize: list[int] = []  # put-down stamps not yet handed out
+        self.put_downs = 0
+        self.imu_samples = 0
+        gate = c.gate_probability
+        self.gate = {n: float(chi2.ppf(gate, n)) if c.gating else 0.0 for n in (1, 3)}
+
+    # -- IMU -------------------------------------------------------------------------------
+
+    def on_imu(self, sample: ImuSample, R_base_imu: np.ndarray) -> None:
+        c, imu = self.config, self.health['imu']
+        t = sample.t_ns
+        if self.t_ns is not None and t <= self.t_ns:
+            imu.count('out_of_order')
+            return
+        gyro = R_base_imu @ sample.angular_velocity
+        accel = R_base_imu @ sample.linear_acceleration
+        clipped = bool(
+            np.any(np.abs(sample.linear_acceleration) >= c.saturation_margin * c.accel_range_m_s2)
+            or np.any(np.abs(sample.angular_velocity) >= c.saturation_margin * c.gyro_range_rad_s)
+        )
+        if clipped and c.gating:
+            self.saturated_until = t + int(c.saturation_hold_s * 1e9)
+            imu.count('saturated')
+        if self.t_ns is None:
+            self._align_gravity(accel)
+            self.t_ns = t
+            return
+        dt = (t - self.t_ns) * 1e-9
+        self.t_ns = t
+        self.imu_samples += 1
+        self.imu_dt.append(dt)
+        saturated = t < self.saturated_until
+        self._update_imu_health(t, saturated)
+        if not saturated:
+            self.lift.add(t, float((self.ekf.R @ accel)[2] - G))
+        self._check_lift(t, gyro, accel)
+        if self.lifted:
+            return  # frozen: carried robots have no odometry
+        if dt > c.max_imu_gap_s:
+            imu.count('gap')
+            self.ekf.cov[6:9, 6:9] += np.eye(3) * (c.gyro_noise**2 * dt + 1e-4)
+            self.ekf.cov[3:6, 3:6] += np.eye(3) * 0.25  # unknown motion in the gap
+            return
+        if saturated:  # coast: last good rate, no acceleration, much less certain
+            coast = self.ekf.R.T @ -GRAVITY + self.ekf.ba
+            self.ekf.predict(self.gyro, coast, dt, inflate=100.0)
+        else:
+            self.gyro, self.accel = gyro, accel
+            self.ekf.predict(gyro, accel, dt)
+            self._zero_velocity(t, gyro, accel)
+
+    def _align_gravity(self, accel: np.ndarray) -> None:
+        """Roll and pitch from the first reading (the robot starts at rest); yaw is zero."""
+        if np.linalg.norm(accel) < 0.5 * G:
+            return
+        z = accel / np.linalg.norm(accel)  # the world up axis in the base frame
+        self.ekf.R = Rotation.align_vectors([[0.0, 0.0, 1.0]], [z])[0].as_matrix()
+
+    def _update_imu_health(self, t: int, saturated: bool) -> None:
+        imu = self.health['imu']
+        if saturated:
+            imu.set(REJECTED, 'saturated', t)
+        elif self.low_power:
+            imu.set(DEGRADED, 'low_rate', t, weight=1.0)
+        else:
+            imu.set(OK, '', t)
+
+    @property
+    def low_power(self) -> bool:
+        if self.low_power_hint:
+            return True
+        if len(self.imu_dt) < self.imu_dt.maxlen:
+            return False
+        slow = float(np.median(self.imu_dt)) > 1.8 / self.config.imu_rate_hz
+        camera_silent = self.health['vo'].reason == 'silent'
+        return slow and camera_silent
+
+    # -- lift and zero velocity --------------------------------------------------------------
+
+    def _check_lift(self, t: int, gyro: np.ndarray, accel: np.ndarray) -> None:
+        c = self.config
+        still = (
+            np.linalg.norm(gyro - self.ekf.bg) < c.zero_velocity_gyro
+            and abs(np.linalg.norm(accel) - G) < c.zero_velocity_accel
+        )
+        self.still_since = (self.still_since or t) if still else None
+        if not c.gating:
+            return
+        if not self.lifted:
+            by_data = self.lift.full(t) and abs(self.lift.mean()) > c.lift_accel_threshold
+            if self.lifted_hint or by_data:
+                self.lifted = True
+                self.health['wheel'].set(REJECTED, 'lifted', t)
+                self.health['wheel'].count('lifted')
+            return
+        held = self.still_since is not None and t - self.still_since >= c.put_down_still_s * 1e9
+        if held and not self.lifted_hint:
+            self.lifted = False
+            self.lift.clear()
+            self.ekf.v = np.zeros(3)
+            self.health['wheel'].set(OK, '', t)
+            self.relocalize.append(t)
+            self.put_downs += 1
+
+    def _zero_velocity(self, t: int, gyro: np.ndarray, accel: np.ndarray) -> None:
+        """Standing still (wheels and IMU agree) pins the velocity and shows the gyro bias."""
+        wheel_t, speed, yaw_rate = self.wheel_twist
+        wheels_still = t - wheel_t < 2e8 and abs(speed) < 1e-3 and abs(yaw_rate) < 1e-3
+        if not (wheels_still and self.still_since is not None) or self.imu_samples % 10:
+            return
+        self.ekf.update_zero_velocity(0.005)
+        self.ekf.update_angular_rate(
+            np.zeros(3), gyro, np.eye(3) * self.config.gyro_noise**2 * 20, 0.0, axes=(0, 1, 2)
+        )
+
+    # -- wheels ------------------------------------------------------------------------------
+
+    def on_wheel(self, odom: OdometryEstimate) -> None:
+        c, wheel = self.config, self.health['wheel']
+        t = odom.t_ns
+        last = self.wheel_last
+        self.wheel_last = (t, odom.T)
+        if last is None:
+            return
+        dt = (t - last[0]) * 1e-9
+        if dt <= 0:
+            wheel.count('out_of_order')
+            return
+        delta = inverse(last[1]) @ odom.T
+        speed, yaw_rate = delta[0, 3] / dt, _yaw(delta) / dt
+        self.wheel_twist = (t, speed, yaw_rate)
+        if self.lifted or self.t_ns is None:
+            wheel.count('skipped')
+            return
+        slip = self._slip(t, speed, yaw_rate) if c.gating else ''
+        if slip:
+            wheel.set(REJECTED, slip, t)
+            wheel.count('slip')
+            return
+        sigma_v = c.wheel_speed_sigma + 0.05 * abs(speed)
+        cov = np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
+        result = self.ekf.update_body_velocity(np.array([speed, 0.0, 0.0]), cov, self.gate[3])
+        wheel.last_nis = result.nis
+        if result.accepted and self.health['imu'].state != REJECTED:
+            self.ekf.update_angular_rate(
+                np.array([0.0, 0.0, yaw_rate]),
+                self.gyro,
+                np.array([[c.wheel_yaw_rate_sigma**2]]),
+                self.gate[1],
+            )
+        if result.accepted:
+            wheel.set(OK, '', t)
+            wheel.count('used')
+        else:
+            wheel.set(DEGRADED, 'innovation', t)
+            wheel.count('gated')
+
+    def _slip(self, t: int, speed: float, yaw_rate: float) -> str:
+        """Why the wheels are slipping, or ''."""
+        c = self.config
+        if self.health['imu'].state == OK:
+            self.slip_yaw.add(t, yaw_rate - (self.gyro[2] - self.ekf.bg[2]))
+            limit = c.slip_yaw_rate_threshold + 0.15 * abs(yaw_rate)
+            if self.slip_yaw.full(t) and abs(self.slip_yaw.mean()) > limit:
+                return 'slip: wheels against gyro'
+        if self.vo_speed is not None and t - self.vo_speed[0] < 2e8:
+            self.slip_speed.add(t, speed - self.vo_speed[1])
+            limit = c.slip_speed_threshold + 0.15 * abs(speed)
+            if self.slip_speed.full(t) and abs(self.slip_speed.mean()) > limit:
+                return 'slip: wheels against VO'
+        return ''
+
+    # -- VO ----------------------------------------------------------------------------------
+
+    def on_vo_status(self, state: str, reason: str) -> None:
+        self.vo_state = (state, reason)
+
+    def on_vo(self, odom: OdometryEstimate) -> None:
+        c, vo = self.config, self.health['vo']
+        t = odom.t_ns
+        self.vo_last_ns = t
+        if not c.use_vo or self.t_ns is None or self.lifted:
+            return
+        state, reason = self.vo_state
+        if c.gating and state and state != 'tracking':
+            vo.set(REJECTED, reason or state, t)
+            vo.count('not_tracking')
+            return
+        cov = odom.twist_covariance[:3, :3]
+        if not np.all(np.isfinite(odom.twist)) or np.trace(cov) > 1.0:
+            vo.count('no_twist')  # the first pose after a (re)start has no motion yet
+            return
+        self.vo_speed = (t, float(odom.twist[0]))
+        result = self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3])
+        vo.last_nis = result.nis
+        if result.accepted:
+            vo.set(OK, '', t)
+            vo.count('used')
+        else:
+            vo.set(DEGRADED, 'innovation', t)
+            vo.count('gated')
+
+    def check_silence(self, t: int) -> None:
+        """VO silent for vo_silent_s (camera off in low-power mode, or VO not running)."""
+        vo = self.health['vo']
+        if self.vo_last_ns is not None and t - self.vo_last_ns > self.config.vo_silent_s * 1e9:
+            vo.set(REJECTED, 'silent', t)
+
+    # -- outputs -----------------------------------------------------------------------------
+
+    def estimate(self) -> OdometryEstimate | None:
+        if self.t_ns is None:
+            return None
+        c, ekf = self.config, self.ekf
+        twist = np.r_[ekf.body_velocity(), self.gyro - ekf.bg]
+        twist_cov = np.zeros((6, 6))
+        twist_cov[:3, :3] = ekf.velocity_covariance()
+        twist_cov[3:, 3:] = ekf.cov[9:12, 9:12] + np.eye(3) * c.gyro_noise**2 * c.imu_rate_hz
+        return OdometryEstimate(
+            self.t_ns,
+            c.odom_frame,
+            c.base_frame,
+            ekf.pose(),
+            ekf.pose_covariance(),
+            twist,
+            twist_cov,
+        )
+
+    def statuses(self) -> list[DiagnosticStatus]:
+        out = []
+        for h in self.health.values():
+            values = {'weight': f'{h.weight:.2f}', 'state': h.state, 'reason': h.reason}
+            values['nis'] = f'{h.last_nis:.2f}'
+            values.update({k: str(v) for k, v in sorted(h.counts.items())})
+            message = h.state + (f': {h.reason}' if h.reason else '')
+            level = {OK: 0, DEGRADED: 1, REJECTED: 2}[h.state]
+            out.append(DiagnosticStatus(f'fusion: {h.name}', level, message, h.name, values))
+        robot = {'lifted': str(self.lifted).lower(), 'low_power': str(self.low_power).lower()}
+        robot['relocalization_requests'] = str(self.put_downs)
+        flags = [k for k in ('lifted', 'low_power') if robot[k] == 'true']
+        out.append(
+            DiagnosticStatus(
+                'fusion: robot', 1 if flags else 0, ', '.join(flags) or 'ok', 'robot', robot
+            )
+        )
+        return out

@@ -1,0 +1,57 @@
+"""Per-sensor reliability: a weight in 0..1, a state and the reason, as /fusion/reliability
+publishes them; and the sliding window the fault tests average over."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OK, DEGRADED, REJECTED = 'ok', 'degraded', 'rejected'
+LEVELS = {OK: 0, DEGRADED: 1, REJECTED: 2}  # diagnostic_msgs levels OK, WARN, ERROR
+
+
+@dataclass
+class SensorHealth:
+    """What fusion currently thinks of one sensor, and counts of what it did with its data."""
+
+    name: str
+    weight: float = 1.0
+    state: str = OK
+    reason: str = ''
+    since_ns: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    last_nis: float = 0.0
+
+    def set(self, state: str, reason: str, t_ns: int, weight: float | None = None) -> None:
+        if (state, reason) != (self.state, self.reason):
+            self.since_ns = t_ns
+        self.state, self.reason = state, reason
+        self.weight = {OK: 1.0, DEGRADED: 0.3, REJECTED: 0.0}[state] if weight is None else weight
+
+    def count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+
+class Window:
+    """Time-stamped scalars over the last span_s seconds."""
+
+    def __init__(self, span_s: float) -> None:
+        self.span_ns = int(span_s * 1e9)
+        self.items: deque[tuple[int, float]] = deque()
+
+    def add(self, t_ns: int, value: float) -> None:
+        self.items.append((t_ns, value))
+        while self.items and self.items[0][0] < t_ns - self.span_ns:
+            self.items.popleft()
+
+    def mean(self) -> float:
+        return float(np.mean([v for _, v in self.items])) if self.items else 0.0
+
+    def full(self, t_ns: int) -> bool:
+        """Whether the window holds at least 80 % of its span of data."""
+        return bool(self.items) and t_ns - self.items[0][0] >= 0.8 * self.span_ns
+
+    def clear(self) -> None:
+        self.items.clear()

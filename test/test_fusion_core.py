@@ -1,0 +1,137 @@
+"""Fusion core on synthetic IMU and wheel streams with known truth and injected faults."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from astro_fusion.config import FusionConfig
+from astro_fusion.core import FusionCore
+from astro_fusion.reliability import OK, REJECTED
+from astro_slam.types import ImuSample, OdometryEstimate
+
+G = 9.80665
+IMU_HZ, WHEEL_HZ = 200, 50
+
+
+def _pose(x: float, y: float, yaw: float) -> np.ndarray:
+    T = np.eye(4)
+    T[:2, :2] = [[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]]
+    T[:2, 3] = x, y
+    return T
+
+
+def _drive(
+    core,
+    seconds,
+    speed,
+    yaw_rate,
+    rng,
+    wheel_gain=1.0,
+    wheel_yaw_gain=1.0,
+    t0=0,
+    state=None,
+    accel_override=None,
+):
+    """Planar unicycle motion: feeds IMU at 200 Hz and wheel odometry at 50 Hz; returns the
+    truth state (x, y, yaw) and the wheel-integrated state at the end."""
+    x, y, yaw, wx, wy, wyaw = state or (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    n = int(seconds * IMU_HZ)
+    dt = 1.0 / IMU_HZ
+    bias = np.array([0.002, -0.001, 0.003])
+    for i in range(1, n + 1):
+        x += speed * np.cos(yaw) * dt
+        y += speed * np.sin(yaw) * dt
+        yaw += yaw_rate * dt
+        wx += speed * wheel_gain * np.cos(wyaw) * dt
+        wy += speed * wheel_gain * np.sin(wyaw) * dt
+        wyaw += yaw_rate * wheel_yaw_gain * dt
+        t = t0 + int(i * 1e9 / IMU_HZ)
+        accel = np.array([0.0, speed * yaw_rate, G]) if accel_override is None else accel_override
+        gyro = np.array([0.0, 0.0, yaw_rate]) + bias + rng.normal(0, 0.002, 3)
+        core.on_imu(ImuSample(t, 'base_link', gyro, accel + rng.normal(0, 0.02, 3)), np.eye(3))
+        if i % (IMU_HZ // WHEEL_HZ) == 0:
+            core.on_wheel(OdometryEstimate(t, 'odom', 'base_link', _pose(wx, wy, wyaw)))
+    return (x, y, yaw, wx, wy, wyaw), t0 + int(n * 1e9 / IMU_HZ)
+
+
+def test_straight_drive_follows_the_wheels_with_a_consistent_covariance():
+    rng = np.random.default_rng(0)
+    core = FusionCore(FusionConfig())
+    state, _ = _drive(core, 10.0, 0.3, 0.0, rng)
+    est = core.estimate()
+    assert est is not None
+    assert abs(est.T[0, 3] - state[0]) < 0.05
+    assert abs(est.T[1, 3]) < 0.05 and abs(est.T[2, 3]) < 0.05
+    assert np.all(np.isfinite(est.pose_covariance))
+    assert np.all(np.linalg.eigvalsh(est.pose_covariance) >= -1e-12)
+    assert all(h.state == OK for h in core.health.values())
+
+
+def test_slipping_wheels_are_rejected_and_the_gyro_keeps_the_heading():
+    rng = np.random.default_rng(1)
+    gated = FusionCore(FusionConfig())
+    naive = FusionCore(FusionConfig(gating=False))
+    out = {}
+    for name, core in (('gated', gated), ('naive', naive)):
+        state, t = _drive(core, 2.0, 0.3, 0.4, rng)
+        # Wet floor: the wheels report 50 % more speed and turn than the robot makes.
+        state, t = _drive(core, 3.0, 0.3, 0.4, rng, 1.5, 1.5, t, state)
+        out[name] = (state, core.estimate())
+    state, est = out['gated']
+    assert gated.health['wheel'].state == REJECTED
+    assert gated.health['wheel'].reason.startswith('slip')
+    yaw = np.arctan2(est.T[1, 0], est.T[0, 0])
+    naive_yaw = np.arctan2(out['naive'][1].T[1, 0], out['naive'][1].T[0, 0])
+    assert abs(np.angle(np.exp(1j * (yaw - state[2])))) < 0.05
+    assert abs(np.angle(np.exp(1j * (naive_yaw - state[2])))) > abs(
+        np.angle(np.exp(1j * (yaw - state[2])))
+    )
+
+
+def test_a_clipped_imu_reading_skips_the_imu_for_the_hold_window_then_recovers():
+    rng = np.random.default_rng(2)
+    config = FusionConfig()
+    core = FusionCore(config)
+    state, t = _drive(core, 1.0, 0.2, 0.0, rng)
+    hit = np.array([0.0, 0.0, config.accel_range_m_s2])  # the threshold's impact, clipped
+    state, t = _drive(core, 0.05, 0.2, 0.0, rng, t0=t, state=state, accel_override=hit)
+    assert core.health['imu'].state == REJECTED and core.health['imu'].reason == 'saturated'
+    state, t = _drive(core, 0.5, 0.2, 0.0, rng, t0=t, state=state)
+    assert core.health['imu'].state == OK
+    est = core.estimate()
+    assert abs(est.T[0, 3] - state[0]) < 0.05  # the clipped impact did not throw the pose
+    assert abs(est.T[2, 3]) < 0.05
+
+
+def test_lifted_robot_freezes_odometry_and_asks_for_relocalization_when_put_down():
+    rng = np.random.default_rng(3)
+    core = FusionCore(FusionConfig())
+    state, t = _drive(core, 1.0, 0.2, 0.0, rng)
+    core.lifted_hint = True
+    before = core.estimate().T.copy()
+    state, t = _drive(core, 2.0, 0.5, 0.3, rng, t0=t, state=state)  # wheels spin in the air
+    assert core.lifted and core.health['wheel'].reason == 'lifted'
+    assert np.allclose(core.estimate().T, before)
+    core.lifted_hint = False
+    state, t = _drive(core, 1.0, 0.0, 0.0, rng, t0=t, state=state)  # put down, standing
+    assert not core.lifted
+    assert len(core.relocalize) == 1
+
+
+def test_bad_stamps_are_counted_and_never_reach_the_state():
+    rng = np.random.default_rng(4)
+    core = FusionCore(FusionConfig())
+    _, t = _drive(core, 0.5, 0.1, 0.0, rng)
+    before = core.estimate().T.copy()
+    core.on_imu(ImuSample(t, 'base_link', np.zeros(3), np.array([0, 0, G])), np.eye(3))
+    core.on_imu(ImuSample(t - 10**8, 'base_link', np.zeros(3), np.array([0, 0, G])), np.eye(3))
+    assert core.health['imu'].counts['out_of_order'] == 2
+    assert np.allclose(core.estimate().T, before)
+
+
+def test_naive_config_turns_every_gate_off():
+    config = dataclasses.replace(FusionConfig(), gating=False)
+    core = FusionCore(config)
+    assert core.gate == {1: 0.0, 3: 0.0}
