@@ -15,6 +15,9 @@ its data goes in, down-weighted, or not at all, and why:
 - VO: `/vo/status` says whether it tracks; its updates are down-weighted when it does not.
 Every update also passes a chi-square gate on its innovation (`gate_probability`). With
 `gating` off, all of this is off: that is the naive fusion the benchmarks compare against.
+
+The IMU is required: without it nothing is predicted or published. VO twists are applied when
+they arrive, so on a robot their image latency (tens of ms) is a small, ignored error.
 """
 
 from __future__ import annotations
