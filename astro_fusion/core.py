@@ -31,14 +31,10 @@ from scipy.stats import chi2
 from astro_fusion.config import FusionConfig
 from astro_fusion.ekf import GRAVITY, ErrorStateEkf, ImuNoise
 from astro_fusion.reliability import DEGRADED, OK, REJECTED, SensorHealth, Window
-from astro_slam.transforms import inverse
+from astro_slam.transforms import inverse, yaw_of
 from astro_slam.types import DiagnosticStatus, ImuSample, OdometryEstimate
 
 G = float(-GRAVITY[2])
-
-
-def _yaw(T: np.ndarray) -> float:
-    return float(np.arctan2(T[1, 0], T[0, 0]))
 
 
 class FusionCore:
@@ -195,7 +191,7 @@ class FusionCore:
             wheel.count('out_of_order')
             return
         delta = inverse(last[1]) @ odom.T
-        speed, yaw_rate = delta[0, 3] / dt, _yaw(delta) / dt
+        speed, yaw_rate = delta[0, 3] / dt, yaw_of(delta) / dt
         self.wheel_twist = (t, speed, yaw_rate)
         if self.lifted or self.t_ns is None:
             wheel.count('skipped')

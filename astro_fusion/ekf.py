@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from astro_slam.transforms import make_transform
+
 GRAVITY = np.array([0.0, 0.0, -9.80665])
 P, V, TH, BG, BA = (slice(3 * i, 3 * i + 3) for i in range(5))
 
@@ -142,9 +144,7 @@ class ErrorStateEkf:
     # -- output ----------------------------------------------------------------------------
 
     def pose(self) -> np.ndarray:
-        T = np.eye(4)
-        T[:3, :3], T[:3, 3] = self.R, self.p
-        return T
+        return make_transform(self.R, self.p)
 
     def pose_covariance(self) -> np.ndarray:
         """6x6 in ROS order (x, y, z, roll, pitch, yaw): position in odom, rotation about the

@@ -58,6 +58,12 @@ def yaw_of(T: np.ndarray) -> float:
     return float(np.arctan2(T[1, 0], T[0, 0]))
 
 
+def rotation_deg(T: np.ndarray) -> float:
+    """Angle (degrees) of the rotation part of T."""
+    cos = np.clip((np.trace(T[:3, :3]) - 1.0) / 2.0, -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos)))
+
+
 def small_motion(translation: np.ndarray, rotvec: np.ndarray) -> np.ndarray:
     """T from a rotation vector and a translation, composed to first order (small steps)."""
     return make_transform(Rotation.from_rotvec(rotvec).as_matrix(), translation)

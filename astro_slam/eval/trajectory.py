@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from astro_slam.transforms import inverse
+from astro_slam.transforms import inverse, rotation_deg
 
 
 def associate(
@@ -82,8 +82,7 @@ def evaluate(
         error = inverse(inverse(G[i]) @ G[j]) @ (inverse(E[i]) @ E[j])
         dist = travelled[j] - travelled[i]
         trans.append(np.linalg.norm(error[:3, 3]) / dist)
-        cos = np.clip((np.trace(error[:3, :3]) - 1) / 2, -1, 1)
-        rots.append(np.degrees(np.arccos(cos)) / dist)
+        rots.append(rotation_deg(error) / dist)
     return TrajectoryErrors(
         matched=len(ei),
         ate_rmse_m=ate,

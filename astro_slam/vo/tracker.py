@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from astro_slam.transforms import inverse
+from astro_slam.transforms import inverse, rotation_deg, yaw_of
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import FeatureExtractor, Features
 from astro_slam.vo.image_quality import ImageQuality, Normaliser, measure
@@ -80,11 +80,6 @@ def _lap(stats: dict[str, float], name: str, since: float) -> float:
     now = time.perf_counter()
     stats[name] = (now - since) * 1e3
     return now
-
-
-def _rotation_deg(T: np.ndarray) -> float:
-    cos = np.clip((np.trace(T[:3, :3]) - 1.0) / 2.0, -1.0, 1.0)
-    return float(np.degrees(np.arccos(cos)))
 
 
 class Tracker:
@@ -245,7 +240,7 @@ class Tracker:
         diff = inverse(predicted) @ solved
         motion = np.linalg.norm((inverse(inverse(self.T_cw) @ T_cb) @ predicted)[:2, 3])
         gate_m = c.prior_gate_m + 0.2 * motion
-        heading = abs(np.degrees(np.arctan2(diff[1, 0], diff[0, 0])))
+        heading = abs(np.degrees(yaw_of(diff)))
         if np.linalg.norm(diff[:2, 3]) > gate_m or heading > c.prior_gate_deg:
             return 'disagrees_with_odometry'
         return ''
@@ -309,7 +304,7 @@ class Tracker:
         return (
             inliers < c.keyframe_min_tracked_ratio * kf_inliers
             or np.linalg.norm(inverse(motion)[:3, 3]) > c.keyframe_max_translation_m
-            or _rotation_deg(motion) > c.keyframe_max_rotation_deg
+            or rotation_deg(motion) > c.keyframe_max_rotation_deg
             or (t_ns - kf_t) * 1e-9 > c.keyframe_max_interval_s
         )
 
