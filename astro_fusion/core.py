@@ -204,7 +204,7 @@ class FusionCore:
         sigma_v = c.wheel_speed_sigma + 0.05 * abs(speed)
         cov = np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
         result = self.ekf.update_body_velocity(np.array([speed, 0.0, 0.0]), cov, self.gate[3])
-        wheel.last_nis = result.nis
+        wheel.record(result, t)
         if result.accepted and self.health['imu'].state != REJECTED:
             self.ekf.update_angular_rate(
                 np.array([0.0, 0.0, yaw_rate]),
@@ -212,12 +212,6 @@ class FusionCore:
                 np.array([[c.wheel_yaw_rate_sigma**2]]),
                 self.gate[1],
             )
-        if result.accepted:
-            wheel.set(OK, '', t)
-            wheel.count('used')
-        else:
-            wheel.set(DEGRADED, 'innovation', t)
-            wheel.count('gated')
 
     def _slip(self, t: int, speed: float, yaw_rate: float) -> str:
         """Why the wheels are slipping, or ''."""
@@ -255,14 +249,7 @@ class FusionCore:
             vo.count('no_twist')  # the first pose after a (re)start has no motion yet
             return
         self.vo_speed = (t, float(odom.twist[0]))
-        result = self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3])
-        vo.last_nis = result.nis
-        if result.accepted:
-            vo.set(OK, '', t)
-            vo.count('used')
-        else:
-            vo.set(DEGRADED, 'innovation', t)
-            vo.count('gated')
+        vo.record(self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3]), t)
 
     def check_silence(self, t: int) -> None:
         """VO silent for vo_silent_s (camera off in low-power mode, or VO not running)."""
@@ -291,20 +278,17 @@ class FusionCore:
         )
 
     def statuses(self) -> list[DiagnosticStatus]:
-        out = []
-        for h in self.health.values():
-            values = {'weight': f'{h.weight:.2f}', 'state': h.state, 'reason': h.reason}
-            values['nis'] = f'{h.last_nis:.2f}'
-            values.update({k: str(v) for k, v in sorted(h.counts.items())})
-            message = h.state + (f': {h.reason}' if h.reason else '')
-            level = {OK: 0, DEGRADED: 1, REJECTED: 2}[h.state]
-            out.append(DiagnosticStatus(f'fusion: {h.name}', level, message, h.name, values))
+        out = [h.status() for h in self.health.values()]
         robot = {'lifted': str(self.lifted).lower(), 'low_power': str(self.low_power).lower()}
         robot['relocalization_requests'] = str(self.put_downs)
         flags = [k for k in ('lifted', 'low_power') if robot[k] == 'true']
         out.append(
             DiagnosticStatus(
-                'fusion: robot', 1 if flags else 0, ', '.join(flags) or 'ok', 'robot', robot
+                'fusion: robot',
+                DiagnosticStatus.WARN if flags else DiagnosticStatus.OK,
+                ', '.join(flags) or 'ok',
+                'robot',
+                robot,
             )
         )
         return out

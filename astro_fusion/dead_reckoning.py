@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from astro_slam.framework.component import SENSOR, STATE, Component, Interface, Subscription, Topic
+from astro_fusion.output import OUTPUT, TF, publish_odometry
+from astro_slam.framework.component import SENSOR, Component, Interface, Subscription, Topic
 from astro_slam.framework.config import param
-from astro_slam.msgs.poses import from_odometry, to_odometry, to_tf_message
-from astro_slam.types import StampedTransform
+from astro_slam.msgs.poses import from_odometry
 
 
 @dataclass(frozen=True)
@@ -28,20 +28,14 @@ class DeadReckoning(Component):
     Config = DeadReckoningConfig
 
     WHEEL = Topic('wheel/odometry', 'nav_msgs/msg/Odometry', SENSOR)
-    OUTPUT = Topic('odometry/filtered', 'nav_msgs/msg/Odometry', STATE)
-    TF = Topic('/tf', 'tf2_msgs/msg/TFMessage', STATE)
 
     def interface(self) -> Interface:
         return Interface(
             subscriptions=(Subscription(self.WHEEL, 'on_wheel_odometry'),),
-            publications=(self.OUTPUT, self.TF) if self.config.publish_tf else (self.OUTPUT,),
+            publications=(OUTPUT, TF) if self.config.publish_tf else (OUTPUT,),
         )
 
     def on_wheel_odometry(self, msg: object) -> None:
         odom = from_odometry(msg)
         odom.frame_id, odom.child_frame_id = self.config.odom_frame, self.config.base_frame
-        factory = self.io.factory
-        self.io.publish(self.OUTPUT.name, to_odometry(factory, odom))
-        if self.config.publish_tf:
-            edge = StampedTransform(odom.t_ns, odom.frame_id, odom.child_frame_id, odom.T)
-            self.io.publish(self.TF.name, to_tf_message(factory, [edge]))
+        publish_odometry(self.io, odom, self.config.publish_tf)

@@ -96,15 +96,16 @@ class ErrorStateEkf:
         self, residual: np.ndarray, H: np.ndarray, noise_cov: np.ndarray, gate: float
     ) -> UpdateResult:
         """Generic update; skipped (accepted=False) when NIS exceeds gate (gate <= 0: no gate)."""
-        S = H @ self.cov @ H.T + noise_cov
-        try:
-            S_inv_r = np.linalg.solve(S, residual)
+        HP = H @ self.cov
+        S = HP @ H.T + noise_cov
+        try:  # one factorisation of S for the NIS and the gain (S and P are symmetric)
+            solved = np.linalg.solve(S, np.column_stack([residual, HP]))
         except np.linalg.LinAlgError:
             return UpdateResult(False, float('inf'))
-        nis = float(residual @ S_inv_r)
+        nis = float(residual @ solved[:, 0])
         if not np.isfinite(nis) or (gate > 0 and nis > gate):
             return UpdateResult(False, nis)
-        K = self.cov @ H.T @ np.linalg.inv(S)
+        K = solved[:, 1:].T
         dx = K @ residual
         I_KH = np.eye(15) - K @ H
         self.cov = I_KH @ self.cov @ I_KH.T + K @ noise_cov @ K.T  # Joseph form: stays PSD

@@ -14,11 +14,11 @@ import numpy as np
 
 from astro_fusion.config import FusionConfig
 from astro_fusion.core import FusionCore
+from astro_fusion.output import OUTPUT, TF, publish_odometry
 from astro_slam.framework.component import SENSOR, STATE, Component, Interface, Subscription, Topic
 from astro_slam.msgs.diagnostics import from_diagnostic_array, to_diagnostic_array
 from astro_slam.msgs.imu import from_imu
-from astro_slam.msgs.poses import from_odometry, to_odometry, to_tf_message
-from astro_slam.types import StampedTransform
+from astro_slam.msgs.poses import from_odometry
 
 
 class Fusion(Component):
@@ -33,8 +33,6 @@ class Fusion(Component):
     VO_STATUS = Topic('vo/status', 'diagnostic_msgs/msg/DiagnosticArray', STATE)
     WHEEL_DROP = Topic('robot/wheel_drop', 'std_msgs/msg/Bool', STATE)
     LOW_POWER = Topic('robot/low_power', 'std_msgs/msg/Bool', STATE)
-    OUTPUT = Topic('odometry/filtered', 'nav_msgs/msg/Odometry', STATE)
-    TF = Topic('/tf', 'tf2_msgs/msg/TFMessage', STATE)
     RELIABILITY = Topic('fusion/reliability', 'diagnostic_msgs/msg/DiagnosticArray', STATE)
     RELOCALIZE = Topic('fusion/relocalize', 'std_msgs/msg/Header', STATE)
 
@@ -54,9 +52,9 @@ class Fusion(Component):
         ]
         if self.config.use_vo:
             subs += [Subscription(self.VO, 'on_vo'), Subscription(self.VO_STATUS, 'on_vo_status')]
-        pubs = [self.OUTPUT, self.RELIABILITY, self.RELOCALIZE]
+        pubs = [OUTPUT, self.RELIABILITY, self.RELOCALIZE]
         if self.config.publish_tf:
-            pubs.append(self.TF)
+            pubs.append(TF)
         return Interface(subscriptions=tuple(subs), publications=tuple(pubs))
 
     # -- inputs ----------------------------------------------------------------------------
@@ -103,10 +101,7 @@ class Fusion(Component):
             self.next_output_ns = t_ns + int(1e9 / c.publish_rate_hz)
             odom = self.core.estimate()
             if odom is not None and np.all(np.isfinite(odom.T)):
-                self.io.publish(self.OUTPUT.name, to_odometry(factory, odom))
-                if c.publish_tf:
-                    edge = StampedTransform(odom.t_ns, c.odom_frame, c.base_frame, odom.T)
-                    self.io.publish(self.TF.name, to_tf_message(factory, [edge]))
+                publish_odometry(self.io, odom, c.publish_tf)
                 self.counts['published'] += 1
         if t_ns >= self.next_reliability_ns:
             self.next_reliability_ns = t_ns + int(1e9 / c.reliability_rate_hz)

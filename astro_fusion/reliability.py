@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from astro_fusion.ekf import UpdateResult
+from astro_slam.types import DiagnosticStatus
+
 OK, DEGRADED, REJECTED = 'ok', 'degraded', 'rejected'
-LEVELS = {OK: 0, DEGRADED: 1, REJECTED: 2}  # diagnostic_msgs levels OK, WARN, ERROR
+LEVELS = {
+    OK: DiagnosticStatus.OK,
+    DEGRADED: DiagnosticStatus.WARN,
+    REJECTED: DiagnosticStatus.ERROR,
+}
 
 
 @dataclass
@@ -32,6 +39,25 @@ class SensorHealth:
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
+
+    def record(self, result: UpdateResult, t_ns: int) -> None:
+        """The outcome of one update: used, or gated out on its innovation."""
+        self.last_nis = result.nis
+        if result.accepted:
+            self.set(OK, '', t_ns)
+            self.count('used')
+        else:
+            self.set(DEGRADED, 'innovation', t_ns)
+            self.count('gated')
+
+    def status(self) -> DiagnosticStatus:
+        values = {'weight': f'{self.weight:.2f}', 'state': self.state, 'reason': self.reason}
+        values['nis'] = f'{self.last_nis:.2f}'
+        values.update({k: str(v) for k, v in sorted(self.counts.items())})
+        message = self.state + (f': {self.reason}' if self.reason else '')
+        return DiagnosticStatus(
+            f'fusion: {self.name}', LEVELS[self.state], message, self.name, values
+        )
 
 
 class Window:
