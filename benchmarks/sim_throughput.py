@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import machine
 
 from astro_slam.sim.camera_model import CameraSensor
 from astro_slam.sim.generate import generate_home
@@ -77,17 +76,6 @@ def end_to_end(rig: str, duration_s: float, repeats: int) -> dict[str, object]:
     }
 
 
-def _machine() -> str:
-    model = platform.processor() or 'cpu'
-    cpuinfo = Path('/proc/cpuinfo')
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith('model name'):
-                model = line.split(':', 1)[1].strip()
-                break
-    return f'{model}, {os.cpu_count()} cores, Python {platform.python_version()}'
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration-s', type=float, default=30.0)
@@ -96,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     results = {
         'date': date.today().isoformat(),
-        'machine': _machine(),
+        'machine': machine(),
         'per_view_ms': stage_split(),
         'stereo': end_to_end('stereo', args.duration_s, args.repeats),
         'rgbd': end_to_end('rgbd', args.duration_s, args.repeats),

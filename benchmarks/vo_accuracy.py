@@ -15,28 +15,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import platform
 import statistics
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import cv2
+from common import machine, vo_statuses
 
 from astro_slam.eval.trajectory import evaluate
-from astro_slam.msgs.diagnostics import from_diagnostic_array
 from astro_slam.sim.scenarios import SCENARIOS
 from astro_slam.sim.simulate import simulate
-from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
 
 STAGES = ('ms_features', 'ms_match_and_pose', 'ms_map_update', 'ms_keyframe', 'ms_prune')
-
-
-def statuses(bag: Path) -> list[dict[str, str]]:
-    with BagReader(bag) as reader:
-        return [from_diagnostic_array(m)[0].values for _, _, m in reader.messages({'/vo/status'})]
 
 
 def run(seed: int, light: float, duration: float, work: Path) -> dict:
@@ -52,7 +45,7 @@ def run(seed: int, light: float, duration: float, work: Path) -> dict:
     truth = read_tum(folder / 'ground_truth.tum')
     vo = evaluate(*read_tum(folder / 'vo.tum'), *truth)
     wheel = evaluate(*read_tum(folder / 'odom.tum'), *truth)
-    values = statuses(folder / 'bag')
+    values = vo_statuses(folder / 'bag')
     tracked = [v for v in values if v.get('state') == 'tracking']
     out = {
         'home_seed': seed,
@@ -89,8 +82,7 @@ def main() -> None:
         json.dumps(
             {
                 'date': date.today().isoformat(),
-                'machine': f'{platform.processor() or platform.machine()}, '
-                f'Python {platform.python_version()}',
+                'machine': machine(),
                 'rows': rows,
             },
             indent=1,

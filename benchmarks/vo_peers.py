@@ -25,7 +25,6 @@ import argparse
 import dataclasses
 import functools
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -35,9 +34,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import machine, vo_statuses
 
 from astro_slam.eval.trajectory import evaluate
-from astro_slam.msgs.diagnostics import from_diagnostic_array
 from astro_slam.sim.rig import Rig
 from astro_slam.sim.scenarios import SCENARIOS
 from astro_slam.sim.simulate import simulate
@@ -74,10 +73,7 @@ def ours(bag: Path, rig: str, prior: bool, work: Path) -> dict:
     out = work / 'out' / f'{bag.parent.name}-{prior}'
     (result,) = replay([bag], ReplayOptions(out, config=config, overwrite=True, progress=False))
     folder = result.folder
-    with BagReader(folder / 'bag') as reader:
-        values = [
-            from_diagnostic_array(m)[0].values for _, _, m in reader.messages({'/vo/status'})
-        ]
+    values = vo_statuses(folder / 'bag')
     latency = [float(v['latency_ms']) for v in values if v.get('state') == 'tracking']
     score = evaluate(*read_tum(folder / 'vo.tum'), *read_tum(folder / 'ground_truth.tum'))
     return {
@@ -205,8 +201,7 @@ def main() -> None:
         json.dumps(
             {
                 'date': date.today().isoformat(),
-                'machine': f'{platform.processor() or platform.machine()}, '
-                f'Python {platform.python_version()}, OpenCV {cv2.__version__}',
+                'machine': f'{machine()}, OpenCV {cv2.__version__}',
                 'rows': rows,
             },
             indent=1,

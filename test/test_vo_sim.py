@@ -13,6 +13,7 @@ pytest.importorskip('moderngl')
 
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.msgs.pointcloud import cloud_to_array
+from astro_slam.msgs.time import header_ns
 from astro_slam.sim.home import load_home_yaml
 from astro_slam.sim.renderer import Lighting, Renderer
 from astro_slam.sim.rig import Rig
@@ -79,10 +80,7 @@ def test_vo_trajectory_is_centimetre_accurate(session):
 def _keyframes(folder):
     with BagReader(folder / 'bag') as reader:
         # A keyframe goes out confirm_frames after it was taken: its header has the image stamp.
-        return [
-            (m.header.stamp.sec * 10**9 + m.header.stamp.nanosec, cloud_to_array(m))
-            for _, _, m in reader.messages({'/vo/keyframe'})
-        ]
+        return [(header_ns(m), cloud_to_array(m)) for _, _, m in reader.messages({'/vo/keyframe'})]
 
 
 def test_keyframe_landmarks_lie_on_the_static_home_not_on_people(session):
