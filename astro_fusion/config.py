@@ -14,6 +14,11 @@ class FusionConfig:
     publish_tf: bool = param(True, 'Broadcast odom -> base_link on /tf.')
     publish_rate_hz: float = param(50.0, 'Rate of /odometry/filtered and TF.', unit='Hz')
     reliability_rate_hz: float = param(5.0, 'Rate of /fusion/reliability.', unit='Hz')
+    use_base_hints: bool = param(
+        True,
+        "Follow the base's robot/wheel_drop and robot/low_power flags once they arrive; "
+        'without them, lift and low power are told from the data.',
+    )
     use_vo: bool = param(True, 'Fuse /vo/odometry (its twist) when VO reports tracking.')
     gating: bool = param(
         True,
@@ -24,8 +29,12 @@ class FusionConfig:
     imu_rate_hz: float = param(
         200.0, 'Nominal IMU rate: low-power mode is told by a drop.', unit='Hz'
     )
-    gyro_noise: float = param(0.004, 'Gyro white noise density.', unit='rad/s/sqrt(Hz)')
-    accel_noise: float = param(0.04, 'Accelerometer white noise density.', unit='m/s^2/sqrt(Hz)')
+    gyro_noise: float = param(
+        0.0005, 'Gyro white noise density (datasheet).', unit='rad/s/sqrt(Hz)'
+    )
+    accel_noise: float = param(
+        0.004, 'Accelerometer white noise density (datasheet).', unit='m/s^2/sqrt(Hz)'
+    )
     gyro_bias_walk: float = param(2e-4, 'Gyro bias random walk.', unit='rad/s^2/sqrt(Hz)')
     accel_bias_walk: float = param(2e-3, 'Accelerometer bias random walk.', unit='m/s^3/sqrt(Hz)')
     accel_range_m_s2: float = param(
@@ -46,6 +55,12 @@ class FusionConfig:
     # Wheels
     wheel_speed_sigma: float = param(0.02, 'Wheel speed noise plus 5 % of the speed.', unit='m/s')
     wheel_yaw_rate_sigma: float = param(0.02, 'Wheel yaw-rate noise.', unit='rad/s')
+    wheel_yaw_rate_scale: float = param(
+        0.2,
+        'Wheel yaw-rate noise per m/s of speed: unequal wheel radii turn the odometry while '
+        'driving straight, a systematic error the gyro bias must not absorb.',
+        unit='rad/m',
+    )
     nonholonomic_sigma: float = param(
         0.02,
         'Allowed lateral and vertical base velocity (the wheels do not slide sideways).',
@@ -63,6 +78,11 @@ class FusionConfig:
         'speed, the wheels are slipping.',
         unit='m/s',
     )
+    slip_speed_inflation: float = param(
+        0.5,
+        'While slipping, wheel speed noise is wheel_speed_sigma plus this share of the speed '
+        '(instead of 5 %): kept as a loose bound, never trusted.',
+    )
     slip_window_s: float = param(0.4, 'Averaging window of the slip tests.', unit='s')
     # Zero velocity
     zero_velocity_gyro: float = param(
@@ -72,18 +92,21 @@ class FusionConfig:
         0.3, 'Accelerometer norm distance from g under which it stands still.', unit='m/s^2'
     )
     # Lift
-    lift_accel_threshold: float = param(
-        1.5,
-        'Vertical specific force away from g, averaged over lift_window_s, that says the robot '
-        'is being lifted or carried.',
-        unit='m/s^2',
+    lift_height_m: float = param(
+        0.05,
+        'Without a wheel-drop hint: the base rising this much above the floor means lifted '
+        '(door thresholds are 1-2 cm).',
+        unit='m',
     )
-    lift_window_s: float = param(0.3, 'Averaging window of the lift test.', unit='s')
     put_down_still_s: float = param(
-        0.5, 'Standing still this long after a lift means put down.', unit='s'
+        0.3,
+        'Without a wheel-drop hint: back down and vertically still this long means put down.',
+        unit='s',
     )
     # VO
-    vo_silent_s: float = param(1.0, 'No VO for this long: VO is silent.', unit='s')
+    vo_silent_s: float = param(
+        0.5, 'No /vo/status or /vo/odometry for this long: VO is silent.', unit='s'
+    )
     # Gating
     gate_probability: float = param(
         0.999, 'Chi-square quantile of the innovation gates (per update dimension).'

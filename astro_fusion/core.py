@@ -6,12 +6,13 @@ its data goes in, down-weighted, or not at all, and why:
 - IMU: a reading at its range (a door threshold's impact) is clipped, so the IMU is not
   integrated for `saturation_hold_s` after it: the state coasts on the last good rates.
 - Wheels: slip shows as wheels that disagree with the gyro's yaw rate or with VO's speed
-  (averaged over `slip_window_s`); slipping wheels are rejected until they agree again.
-- Lift: the wheel_drop hint, or a vertical specific force away from g for `lift_window_s`.
-  While lifted the odometry is frozen; once the robot stands still again it is put down, and a
-  relocalization request goes out (the robot may be anywhere).
-- Low power: the hint, or the IMU rate dropping while the camera is silent: prediction goes on
-  at the lower rate and the covariance grows by itself.
+  (averaged over `slip_window_s`); slipping wheels are down-weighted until they agree again.
+  Wheels gated out for a second without slip mean the filter lost its velocity: reopened.
+- Lift: the base's wheel_drop hint when it has one, else the base rising more than a floor
+  robot can (lift.py). While lifted the position is frozen (the attitude still follows the
+  gyro); when put down, a relocalization request goes out (the robot may be anywhere).
+- Low power: the base's hint when it has one, else the IMU rate dropping while the camera is
+  silent: prediction goes on at the lower rate and the covariance grows by itself.
 - VO: `/vo/status` says whether it tracks; its updates are down-weighted when it does not.
 Every update also passes a chi-square gate on its innovation (`gate_probability`). With
 `gating` off, all of this is off: that is the naive fusion the benchmarks compare against.
@@ -30,11 +31,31 @@ from scipy.stats import chi2
 
 from astro_fusion.config import FusionConfig
 from astro_fusion.ekf import GRAVITY, ErrorStateEkf, ImuNoise
+from astro_fusion.lift import LiftDetector
 from astro_fusion.reliability import DEGRADED, OK, REJECTED, SensorHealth, Window
 from astro_slam.transforms import inverse, yaw_of
 from astro_slam.types import DiagnosticStatus, ImuSample, OdometryEstimate
 
 G = float(-GRAVITY[2])
+
+
+class GyroMean:
+    """The mean gyro reading since the last take(): wheels and VO measure an average rate
+    over their own interval, which must be compared with the gyro over the same interval (an
+    instant reading differs by the angular acceleration times half that interval)."""
+
+    def __init__(self) -> None:
+        self.sum = np.zeros(3)
+        self.seconds = 0.0
+
+    def add(self, gyro: np.ndarray, dt: float) -> None:
+        self.sum += gyro * dt
+        self.seconds += dt
+
+    def take(self, fallback: np.ndarray) -> np.ndarray:
+        mean = self.sum / self.seconds if self.seconds > 0 else fallback
+        self.sum, self.seconds = np.zeros(3), 0.0
+        return mean
 
 
 class FusionCore:
@@ -47,15 +68,18 @@ class FusionCore:
         self.health = {name: SensorHealth(name) for name in ('imu', 'wheel', 'vo')}
         self.t_ns: int | None = None  # filter time: the last IMU sample
         self.gyro = np.zeros(3)  # last good base-frame readings
+        self.gyro_mean = {'wheel': GyroMean(), 'vo': GyroMean()}
         self.accel = np.array([0.0, 0.0, G])
         self.saturated_until = -1
+        self.gyro_saturated_until = -1
         self.imu_dt: deque[float] = deque(maxlen=25)
-        self.lift = Window(c.lift_window_s)
+        self.lift = LiftDetector(c.lift_height_m, c.put_down_still_s)
         self.lifted = False
-        self.lifted_hint = False
-        self.low_power_hint = False
+        self.lifted_hint: bool | None = None  # None: the base publishes no such hint
+        self.low_power_hint: bool | None = None
         self.still_since: int | None = None
         self.wheel_last: tuple[int, np.ndarray] | None = None
+        self.wheel_gated_since: int | None = None
         self.wheel_twist = (0, 0.0, 0.0)  # (t_ns, speed, yaw rate)
         self.vo_speed: tuple[int, float] | None = None
         self.vo_state = ('', '')  # (state, reason) of the last /vo/status
@@ -78,13 +102,17 @@ class FusionCore:
             return
         gyro = R_base_imu @ sample.angular_velocity
         accel = R_base_imu @ sample.linear_acceleration
-        clipped = bool(
+        accel_clipped = bool(
             np.any(np.abs(sample.linear_acceleration) >= c.saturation_margin * c.accel_range_m_s2)
-            or np.any(np.abs(sample.angular_velocity) >= c.saturation_margin * c.gyro_range_rad_s)
         )
-        if clipped and c.gating:
+        gyro_clipped = bool(
+            np.any(np.abs(sample.angular_velocity) >= c.saturation_margin * c.gyro_range_rad_s)
+        )
+        if (accel_clipped or gyro_clipped) and c.gating:
             self.saturated_until = t + int(c.saturation_hold_s * 1e9)
             imu.count('saturated')
+            if gyro_clipped:
+                self.gyro_saturated_until = self.saturated_until
         if self.t_ns is None:
             self._align_gravity(accel)
             self.t_ns = t
@@ -95,23 +123,27 @@ class FusionCore:
         self.imu_dt.append(dt)
         saturated = t < self.saturated_until
         self._update_imu_health(t, saturated)
-        if not saturated:
-            self.lift.add(t, float((self.ekf.R @ accel)[2] - G))
-        self._check_lift(t, gyro, accel)
-        if self.lifted:
-            return  # frozen: carried robots have no odometry
+        self._check_lift(t, dt, gyro, accel, saturated)
+        if self.lifted:  # frozen: a carried robot's wheels say nothing about where it goes
+            if t >= self.gyro_saturated_until:
+                self.ekf.rotate(gyro, dt)
+            return
         if dt > c.max_imu_gap_s:
             imu.count('gap')
             self.ekf.cov[6:9, 6:9] += np.eye(3) * (c.gyro_noise**2 * dt + 1e-4)
             self.ekf.cov[3:6, 3:6] += np.eye(3) * 0.25  # unknown motion in the gap
             return
-        if saturated:  # coast: last good rate, no acceleration, much less certain
+        if saturated:  # coast: no acceleration, and the last good rate if the gyro clipped
+            if t >= self.gyro_saturated_until:
+                self.gyro = gyro
             coast = self.ekf.R.T @ -GRAVITY + self.ekf.ba
             self.ekf.predict(self.gyro, coast, dt, inflate=100.0)
         else:
             self.gyro, self.accel = gyro, accel
             self.ekf.predict(gyro, accel, dt)
             self._zero_velocity(t, gyro, accel)
+        for mean in self.gyro_mean.values():
+            mean.add(self.gyro, dt)
 
     def _align_gravity(self, accel: np.ndarray) -> None:
         """Roll and pitch from the first reading (the robot starts at rest); yaw is zero."""
@@ -131,8 +163,8 @@ class FusionCore:
 
     @property
     def low_power(self) -> bool:
-        if self.low_power_hint:
-            return True
+        if self.low_power_hint is not None:
+            return self.low_power_hint
         if len(self.imu_dt) < self.imu_dt.maxlen:
             return False
         slow = float(np.median(self.imu_dt)) > 1.8 / self.config.imu_rate_hz
@@ -141,28 +173,30 @@ class FusionCore:
 
     # -- lift and zero velocity --------------------------------------------------------------
 
-    def _check_lift(self, t: int, gyro: np.ndarray, accel: np.ndarray) -> None:
+    def _check_lift(
+        self, t: int, dt: float, gyro: np.ndarray, accel: np.ndarray, saturated: bool
+    ) -> None:
         c = self.config
         still = (
             np.linalg.norm(gyro - self.ekf.bg) < c.zero_velocity_gyro
             and abs(np.linalg.norm(accel) - G) < c.zero_velocity_accel
         )
         self.still_since = (self.still_since or t) if still else None
+        a_z = None if saturated else float((self.ekf.R @ (accel - self.ekf.ba))[2] - G)
+        self.lift.update(t, dt, a_z)
         if not c.gating:
             return
-        if not self.lifted:
-            by_data = self.lift.full(t) and abs(self.lift.mean()) > c.lift_accel_threshold
-            if self.lifted_hint or by_data:
-                self.lifted = True
-                self.health['wheel'].set(REJECTED, 'lifted', t)
-                self.health['wheel'].count('lifted')
-            return
-        held = self.still_since is not None and t - self.still_since >= c.put_down_still_s * 1e9
-        if held and not self.lifted_hint:
+        lifted = self.lift.lifted if self.lifted_hint is None else self.lifted_hint
+        wheel = self.health['wheel']
+        if lifted and not self.lifted:
+            self.lifted = True
+            wheel.set(REJECTED, 'lifted', t)
+            wheel.count('lifted')
+        elif self.lifted and not lifted:
             self.lifted = False
-            self.lift.clear()
-            self.ekf.v = np.zeros(3)
-            self.health['wheel'].set(OK, '', t)
+            self.lift.reset()
+            self.ekf.reopen_velocity()
+            wheel.set(OK, '', t)
             self.relocalize.append(t)
             self.put_downs += 1
 
@@ -193,31 +227,48 @@ class FusionCore:
         delta = inverse(last[1]) @ odom.T
         speed, yaw_rate = delta[0, 3] / dt, yaw_of(delta) / dt
         self.wheel_twist = (t, speed, yaw_rate)
+        gyro = self.gyro_mean['wheel'].take(self.gyro)
         if self.lifted or self.t_ns is None:
             wheel.count('skipped')
             return
-        slip = self._slip(t, speed, yaw_rate) if c.gating else ''
-        if slip:
-            wheel.set(REJECTED, slip, t)
-            wheel.count('slip')
-            return
-        sigma_v = c.wheel_speed_sigma + 0.05 * abs(speed)
+        slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
+        # Slipping wheels still bound the velocity (an IMU alone drifts off within seconds),
+        # only far more loosely, and say nothing about the gyro.
+        scale = c.slip_speed_inflation if slip else 0.05
+        sigma_v = c.wheel_speed_sigma + scale * abs(speed)
         cov = np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
         result = self.ekf.update_body_velocity(np.array([speed, 0.0, 0.0]), cov, self.gate[3])
+        self._watch_divergence(t, result.accepted)
+        if slip:
+            wheel.set(DEGRADED, slip, t)
+            wheel.count('slip')
+            return
         wheel.record(result, t)
         if result.accepted and self.health['imu'].state != REJECTED:
             self.ekf.update_angular_rate(
                 np.array([0.0, 0.0, yaw_rate]),
-                self.gyro,
-                np.array([[c.wheel_yaw_rate_sigma**2]]),
+                gyro,
+                np.array([[(c.wheel_yaw_rate_sigma + c.wheel_yaw_rate_scale * abs(speed)) ** 2]]),
                 self.gate[1],
             )
 
-    def _slip(self, t: int, speed: float, yaw_rate: float) -> str:
+    def _watch_divergence(self, t: int, accepted: bool) -> None:
+        """Wheels gated out for a whole second, without slip, mean the filter is off (after a
+        long coast, say): its velocity is reopened so that the wheels can pull it back."""
+        if accepted or not self.config.gating:
+            self.wheel_gated_since = None
+            return
+        self.wheel_gated_since = self.wheel_gated_since or t
+        if t - self.wheel_gated_since > 1e9:
+            self.ekf.reopen_velocity()
+            self.health['wheel'].count('filter_reset')
+            self.wheel_gated_since = None
+
+    def _slip(self, t: int, speed: float, yaw_rate: float, gyro: np.ndarray) -> str:
         """Why the wheels are slipping, or ''."""
         c = self.config
         if self.health['imu'].state == OK:
-            self.slip_yaw.add(t, yaw_rate - (self.gyro[2] - self.ekf.bg[2]))
+            self.slip_yaw.add(t, yaw_rate - (gyro[2] - self.ekf.bg[2]))
             limit = c.slip_yaw_rate_threshold + 0.15 * abs(yaw_rate)
             if self.slip_yaw.full(t) and abs(self.slip_yaw.mean()) > limit:
                 return 'slip: wheels against gyro'
@@ -230,18 +281,27 @@ class FusionCore:
 
     # -- VO ----------------------------------------------------------------------------------
 
-    def on_vo_status(self, state: str, reason: str) -> None:
+    def on_vo_status(self, t: int, state: str, reason: str) -> None:
+        """VO reports every frame, tracking or not: its status is also its heartbeat."""
         self.vo_state = (state, reason)
+        self.vo_last_ns = max(t, self.vo_last_ns or t)
+        vo = self.health['vo']
+        if not self.config.gating:
+            return
+        if state and state != 'tracking':
+            vo.set(REJECTED, reason or state, t)
+        elif vo.state == REJECTED:
+            vo.set(OK, '', t)
 
     def on_vo(self, odom: OdometryEstimate) -> None:
         c, vo = self.config, self.health['vo']
         t = odom.t_ns
-        self.vo_last_ns = t
+        self.vo_last_ns = max(t, self.vo_last_ns or t)
+        gyro = self.gyro_mean['vo'].take(self.gyro)
         if not c.use_vo or self.t_ns is None or self.lifted:
             return
-        state, reason = self.vo_state
+        state = self.vo_state[0]
         if c.gating and state and state != 'tracking':
-            vo.set(REJECTED, reason or state, t)
             vo.count('not_tracking')
             return
         cov = odom.twist_covariance[:3, :3]
@@ -249,7 +309,13 @@ class FusionCore:
             vo.count('no_twist')  # the first pose after a (re)start has no motion yet
             return
         self.vo_speed = (t, float(odom.twist[0]))
-        vo.record(self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3]), t)
+        result = self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3])
+        vo.record(result, t)
+        if result.accepted and self.health['imu'].state != REJECTED:
+            # VO's rotation has no wheel-radius error: the better witness of the gyro bias
+            self.ekf.update_angular_rate(
+                odom.twist[3:], gyro, odom.twist_covariance[3:, 3:], self.gate[3], (0, 1, 2)
+            )
 
     def check_silence(self, t: int) -> None:
         """VO silent for vo_silent_s (camera off in low-power mode, or VO not running)."""
@@ -276,6 +342,11 @@ class FusionCore:
             twist,
             twist_cov,
         )
+
+    def verdicts(self) -> tuple:
+        """What the statuses say, cheaply: it changes exactly when a state or reason does."""
+        sensors = tuple((h.state, h.reason) for h in self.health.values())
+        return (*sensors, self.lifted, self.low_power)
 
     def statuses(self) -> list[DiagnosticStatus]:
         out = [h.status() for h in self.health.values()]

@@ -87,6 +87,18 @@ class ErrorStateEkf:
         Q[BA, BA] = np.eye(3) * (n.accel_bias_walk**2) * dt
         self.cov = F @ self.cov @ F.T + Q * inflate
 
+    def reopen_velocity(self, sigma: float = 0.5) -> None:
+        """Velocity unknown again (put down after a lift, or the filter lost it): zero, with
+        a wide covariance and no correlation left with the rest of the state."""
+        self.v = np.zeros(3)
+        self.cov[V, :] = 0.0
+        self.cov[:, V] = 0.0
+        self.cov[V, V] = np.eye(3) * sigma**2
+
+    def rotate(self, gyro: np.ndarray, dt: float) -> None:
+        """Attitude only, for a robot that is carried: its position is not tracked."""
+        self.R = self.R @ Rotation.from_rotvec((gyro - self.bg) * dt).as_matrix()
+
     # -- updates ---------------------------------------------------------------------------
 
     def body_velocity(self) -> np.ndarray:

@@ -19,6 +19,7 @@ from astro_slam.framework.component import SENSOR, STATE, Component, Interface, 
 from astro_slam.msgs.diagnostics import from_diagnostic_array, to_diagnostic_array
 from astro_slam.msgs.imu import from_imu
 from astro_slam.msgs.poses import from_odometry
+from astro_slam.msgs.time import header_ns
 
 
 class Fusion(Component):
@@ -41,15 +42,19 @@ class Fusion(Component):
         self.core = FusionCore(config)
         self.next_output_ns = 0
         self.next_reliability_ns = 0
+        self.last_verdicts: tuple = ()
         self.counts = {'published': 0, 'no_imu_extrinsics': 0, 'relocalize_requests': 0}
 
     def interface(self) -> Interface:
         subs = [
             Subscription(self.IMU, 'on_imu'),
             Subscription(self.WHEEL, 'on_wheel'),
-            Subscription(self.WHEEL_DROP, 'on_wheel_drop', False),
-            Subscription(self.LOW_POWER, 'on_low_power', False),
         ]
+        if self.config.use_base_hints:
+            subs += [
+                Subscription(self.WHEEL_DROP, 'on_wheel_drop', False),
+                Subscription(self.LOW_POWER, 'on_low_power', False),
+            ]
         if self.config.use_vo:
             subs += [Subscription(self.VO, 'on_vo'), Subscription(self.VO_STATUS, 'on_vo_status')]
         pubs = [OUTPUT, self.RELIABILITY, self.RELOCALIZE]
@@ -79,7 +84,9 @@ class Fusion(Component):
         for status in from_diagnostic_array(msg):
             if status.name == 'visual_odometry':
                 self.core.on_vo_status(
-                    status.values.get('state', ''), status.values.get('reason', '')
+                    header_ns(msg),
+                    status.values.get('state', ''),
+                    status.values.get('reason', ''),
                 )
 
     def on_wheel_drop(self, msg: Any) -> None:
@@ -103,9 +110,12 @@ class Fusion(Component):
             if odom is not None and np.all(np.isfinite(odom.T)):
                 publish_odometry(self.io, odom, c.publish_tf)
                 self.counts['published'] += 1
-        if t_ns >= self.next_reliability_ns:
+        self.core.check_silence(t_ns)
+        verdicts = self.core.verdicts()
+        # At the rate, and at once when a verdict changes: a fault is news within one sample.
+        if t_ns >= self.next_reliability_ns or verdicts != self.last_verdicts:
             self.next_reliability_ns = t_ns + int(1e9 / c.reliability_rate_hz)
-            self.core.check_silence(t_ns)
+            self.last_verdicts = verdicts
             statuses = self.core.statuses()
             self.io.publish(self.RELIABILITY.name, to_diagnostic_array(factory, statuses, t_ns))
 
