@@ -30,7 +30,7 @@ from scipy.spatial.transform import Rotation
 from scipy.stats import chi2
 
 from astro_fusion.config import FusionConfig
-from astro_fusion.ekf import GRAVITY, ErrorStateEkf, ImuNoise
+from astro_fusion.ekf import GRAVITY, ErrorStateEkf, ImuNoise, V
 from astro_fusion.lift import LiftDetector
 from astro_fusion.reliability import DEGRADED, OK, REJECTED, SensorHealth, Window
 from astro_slam.transforms import inverse, yaw_of
@@ -123,7 +123,7 @@ class FusionCore:
         self.imu_dt.append(dt)
         saturated = t < self.saturated_until
         self._update_imu_health(t, saturated)
-        self._check_lift(t, dt, gyro, accel, saturated)
+        self._check_lift(t, dt, gyro, accel, accel_clipped)
         if self.lifted:  # frozen: a carried robot's wheels say nothing about where it goes
             if t >= self.gyro_saturated_until:
                 self.ekf.rotate(gyro, dt)
@@ -138,6 +138,8 @@ class FusionCore:
                 self.gyro = gyro
             coast = self.ekf.R.T @ -GRAVITY + self.ekf.ba
             self.ekf.predict(self.gyro, coast, dt, inflate=100.0)
+            if accel_clipped:  # the clipped reading hid up to a full range of acceleration
+                self.ekf.cov[V, V] += np.eye(3) * (c.accel_range_m_s2 * dt) ** 2
         else:
             self.gyro, self.accel = gyro, accel
             self.ekf.predict(gyro, accel, dt)
@@ -174,7 +176,7 @@ class FusionCore:
     # -- lift and zero velocity --------------------------------------------------------------
 
     def _check_lift(
-        self, t: int, dt: float, gyro: np.ndarray, accel: np.ndarray, saturated: bool
+        self, t: int, dt: float, gyro: np.ndarray, accel: np.ndarray, clipped: bool
     ) -> None:
         c = self.config
         still = (
@@ -182,7 +184,7 @@ class FusionCore:
             and abs(np.linalg.norm(accel) - G) < c.zero_velocity_accel
         )
         self.still_since = (self.still_since or t) if still else None
-        a_z = None if saturated else float((self.ekf.R @ (accel - self.ekf.ba))[2] - G)
+        a_z = None if clipped else float((self.ekf.R @ (accel - self.ekf.ba))[2] - G)
         self.lift.update(t, dt, a_z)
         if not c.gating:
             return
@@ -195,7 +197,7 @@ class FusionCore:
         elif self.lifted and not lifted:
             self.lifted = False
             self.lift.reset()
-            self.ekf.reopen_velocity()
+            self.ekf.reopen_velocity(zero=True)
             wheel.set(OK, '', t)
             self.relocalize.append(t)
             self.put_downs += 1
@@ -231,6 +233,9 @@ class FusionCore:
         if self.lifted or self.t_ns is None:
             wheel.count('skipped')
             return
+        if self.health['imu'].state == REJECTED:  # a threshold jolts every sensor at once
+            self.slip_yaw.clear()
+            self.slip_speed.clear()
         slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
         # Slipping wheels still bound the velocity (an IMU alone drifts off within seconds),
         # only far more loosely, and say nothing about the gyro.

@@ -87,10 +87,11 @@ class ErrorStateEkf:
         Q[BA, BA] = np.eye(3) * (n.accel_bias_walk**2) * dt
         self.cov = F @ self.cov @ F.T + Q * inflate
 
-    def reopen_velocity(self, sigma: float = 0.5) -> None:
-        """Velocity unknown again (put down after a lift, or the filter lost it): zero, with
-        a wide covariance and no correlation left with the rest of the state."""
-        self.v = np.zeros(3)
+    def reopen_velocity(self, sigma: float = 0.5, zero: bool = False) -> None:
+        """Velocity unknown again (put down after a lift: zero; or the filter lost it): a wide
+        covariance and no correlation left with the rest of the state."""
+        if zero:
+            self.v = np.zeros(3)
         self.cov[V, :] = 0.0
         self.cov[:, V] = 0.0
         self.cov[V, V] = np.eye(3) * sigma**2

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 Interval = tuple[int, int]  # (t0_ns, t1_ns)
 
 
-def runs(stamps_ns: list[int], flags: list[bool]) -> list[Interval]:
+def runs(stamps_ns: list[int], flags: list[bool], merge_gap_s: float = 0.0) -> list[Interval]:
     """Intervals where the flag is up: from the first raised sample to the first lowered one
-    (or the last sample)."""
+    (or the last sample); intervals less than merge_gap_s apart are one detection (a flag
+    that flickers during one event)."""
     out: list[Interval] = []
     start: int | None = None
     for t, up in zip(stamps_ns, flags, strict=True):
@@ -28,7 +29,13 @@ def runs(stamps_ns: list[int], flags: list[bool]) -> list[Interval]:
             start = None
     if start is not None:
         out.append((start, stamps_ns[-1]))
-    return out
+    merged: list[Interval] = []
+    for a, b in out:
+        if merged and a - merged[-1][1] <= merge_gap_s * 1e9:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
 
 
 @dataclass
