@@ -7,7 +7,8 @@ its data goes in, down-weighted, or not at all, and why:
   integrated for `saturation_hold_s` after it: the state coasts on the last good rates.
 - Wheels: slip shows as wheels that disagree with the gyro's yaw rate or with VO's speed
   (averaged over `slip_window_s`); slipping wheels are down-weighted until they agree again.
-  Wheels gated out for a second without slip mean the filter lost its velocity: reopened.
+  Wheels out of their innovation gate for a whole slip window slip against the inertial
+  velocity. Disagreeing wheels are never dropped: they bound the velocity loosely.
 - Lift: the base's wheel_drop hint when it has one, else the base rising more than a floor
   robot can (lift.py). While lifted the position is frozen (the attitude still follows the
   gyro); when put down, a relocalization request goes out (the robot may be anywhere).
@@ -148,11 +149,14 @@ class FusionCore:
             mean.add(self.gyro, dt)
 
     def _align_gravity(self, accel: np.ndarray) -> None:
-        """Roll and pitch from the first reading (the robot starts at rest); yaw is zero."""
+        """Roll and pitch from a reading at rest (start-up, put down); yaw is kept."""
         if np.linalg.norm(accel) < 0.5 * G:
             return
         z = accel / np.linalg.norm(accel)  # the world up axis in the base frame
-        self.ekf.R = Rotation.align_vectors([[0.0, 0.0, 1.0]], [z])[0].as_matrix()
+        level = Rotation.align_vectors([[0.0, 0.0, 1.0]], [z])[0]
+        yaw = Rotation.from_matrix(self.ekf.R).as_euler('ZYX')[0]
+        tilt = level.as_euler('ZYX')
+        self.ekf.level(Rotation.from_euler('ZYX', [yaw, tilt[1], tilt[2]]).as_matrix())
 
     def _update_imu_health(self, t: int, saturated: bool) -> None:
         imu = self.health['imu']
@@ -198,6 +202,7 @@ class FusionCore:
             self.lifted = False
             self.lift.reset()
             self.ekf.reopen_velocity(zero=True)
+            self._align_gravity(accel)  # the attitude drifted on the gyro alone while carried
             wheel.set(OK, '', t)
             self.relocalize.append(t)
             self.put_downs += 1
@@ -237,37 +242,40 @@ class FusionCore:
             self.slip_yaw.clear()
             self.slip_speed.clear()
         slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
-        # Slipping wheels still bound the velocity (an IMU alone drifts off within seconds),
-        # only far more loosely, and say nothing about the gyro.
-        scale = c.slip_speed_inflation if slip else 0.05
-        sigma_v = c.wheel_speed_sigma + scale * abs(speed)
+        measured = np.array([speed, 0.0, 0.0])
+        if not slip:
+            sigma_v = c.wheel_speed_sigma + 0.05 * abs(speed)
+            cov = np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
+            result = self.ekf.update_body_velocity(measured, cov, self.gate[3])
+            if result.accepted:
+                self.wheel_gated_since = None
+                wheel.record(result, t)
+                if self.health['imu'].state != REJECTED:
+                    sigma_w = c.wheel_yaw_rate_sigma + c.wheel_yaw_rate_scale * abs(speed)
+                    self.ekf.update_angular_rate(
+                        np.array([0.0, 0.0, yaw_rate]),
+                        gyro,
+                        np.array([[sigma_w**2]]),
+                        self.gate[1],
+                    )
+                return
+            # Out of the gate: for a moment, an innovation; for a whole slip window, the wheels
+            # are slipping against the inertial velocity (the only witness while VO is off).
+            self.wheel_gated_since = self.wheel_gated_since or t
+            wheel.last_nis = result.nis
+            wheel.count('gated')
+            if t - self.wheel_gated_since >= c.slip_window_s * 1e9:
+                slip = 'slip: wheels against IMU'
+        # Wheels that disagree still bound the velocity (an IMU alone drifts off within
+        # seconds), only far more loosely, without a gate, and say nothing about the gyro.
+        sigma_v = c.wheel_speed_sigma + c.slip_speed_inflation * abs(speed)
         cov = np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
-        result = self.ekf.update_body_velocity(np.array([speed, 0.0, 0.0]), cov, self.gate[3])
-        self._watch_divergence(t, result.accepted)
+        self.ekf.update_body_velocity(measured, cov, 0.0)
         if slip:
             wheel.set(DEGRADED, slip, t)
             wheel.count('slip')
-            return
-        wheel.record(result, t)
-        if result.accepted and self.health['imu'].state != REJECTED:
-            self.ekf.update_angular_rate(
-                np.array([0.0, 0.0, yaw_rate]),
-                gyro,
-                np.array([[(c.wheel_yaw_rate_sigma + c.wheel_yaw_rate_scale * abs(speed)) ** 2]]),
-                self.gate[1],
-            )
-
-    def _watch_divergence(self, t: int, accepted: bool) -> None:
-        """Wheels gated out for a whole second, without slip, mean the filter is off (after a
-        long coast, say): its velocity is reopened so that the wheels can pull it back."""
-        if accepted or not self.config.gating:
-            self.wheel_gated_since = None
-            return
-        self.wheel_gated_since = self.wheel_gated_since or t
-        if t - self.wheel_gated_since > 1e9:
-            self.ekf.reopen_velocity()
-            self.health['wheel'].count('filter_reset')
-            self.wheel_gated_since = None
+        else:
+            wheel.set(DEGRADED, 'innovation', t)
 
     def _slip(self, t: int, speed: float, yaw_rate: float, gyro: np.ndarray) -> str:
         """Why the wheels are slipping, or ''."""

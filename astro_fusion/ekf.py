@@ -96,6 +96,15 @@ class ErrorStateEkf:
         self.cov[:, V] = 0.0
         self.cov[V, V] = np.eye(3) * sigma**2
 
+    def level(self, R: np.ndarray, sigma_tilt: float = 0.02) -> None:
+        """A new attitude from gravity: roll and pitch as uncertain as one accelerometer
+        reading makes them, and no longer correlated with the rest of the state."""
+        yaw_var = max(float(self.cov[8, 8]), 1e-12)
+        self.R = R
+        self.cov[TH, :] = 0.0
+        self.cov[:, TH] = 0.0
+        self.cov[TH, TH] = np.diag([sigma_tilt**2, sigma_tilt**2, yaw_var])
+
     def rotate(self, gyro: np.ndarray, dt: float) -> None:
         """Attitude only, for a robot that is carried: its position is not tracked."""
         self.R = self.R @ Rotation.from_rotvec((gyro - self.bg) * dt).as_matrix()

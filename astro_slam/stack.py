@@ -17,7 +17,7 @@ COMPONENTS: dict[str, str] = {
 }
 
 # What `astro-slam replay` runs without --components.
-DEFAULT_STACK: tuple[str, ...] = ('dead_reckoning', 'visual_odometry')
+DEFAULT_STACK: tuple[str, ...] = ('fusion', 'visual_odometry')
 
 
 def load_component(name: str) -> type[Component]:

@@ -188,7 +188,9 @@ def imu_cost_us(seed: int, duration: float) -> float:
 def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
     faults = FAULTS if name == 'faults' else ()
     spec = SessionSpec(name, duration, people=1, pets=1, faults=faults)
-    scenario = dataclasses.replace(SCENARIOS['home-day'], name=f'home{seed}', sessions=(spec,))
+    scenario = dataclasses.replace(
+        SCENARIOS['home-day'], name=f'home{seed}-{name}', sessions=(spec,)
+    )
     simulate(scenario, seed, seed, work, overwrite=True, progress=False)
     bag = work / scenario.name / name
     labels = json.loads((work / scenario.name / f'{name}.labels.json').read_text())
@@ -201,7 +203,7 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
     for variant, params in VARIANTS.items():
         config = work / f'{variant}.yaml'
         config.write_text(yaml.safe_dump({'fusion': {'ros__parameters': params}}))
-        out = work / 'out' / f'{scenario.name}-{name}-{variant}'
+        out = work / 'out' / f'{scenario.name}-{variant}'
         components = ('visual_odometry', 'fusion')
         options = ReplayOptions(out, config, components=components, overwrite=True, progress=False)
         (result,) = replay([bag], options)
