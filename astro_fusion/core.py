@@ -3,8 +3,9 @@
 The IMU drives the prediction (ekf.py); wheels and VO correct the velocity; standing still
 corrects the velocity and the gyro bias. Around that, the monitors decide per sensor whether
 its data goes in, down-weighted, or not at all, and why:
-- IMU: a reading at its range (a door threshold's impact) is clipped, so the IMU is not
-  integrated for `saturation_hold_s` after it: the state coasts on the last good rates.
+- IMU: a reading at its range (a door threshold's impact) is clipped, so the accelerometer is
+  not integrated for `saturation_hold_s` after it (the gyro still is, unless it clipped too):
+  the state coasts, and the velocity covariance grows by the impulse the clipping hid.
 - Wheels: slip shows as wheels that disagree with the gyro's yaw rate or with VO's speed
   (averaged over `slip_window_s`); slipping wheels are down-weighted until they agree again.
   Wheels out of their innovation gate for a whole slip window slip against the inertial
@@ -14,7 +15,8 @@ its data goes in, down-weighted, or not at all, and why:
   gyro); when put down, a relocalization request goes out (the robot may be anywhere).
 - Low power: the base's hint when it has one, else the IMU rate dropping while the camera is
   silent: prediction goes on at the lower rate and the covariance grows by itself.
-- VO: `/vo/status` says whether it tracks; its updates are down-weighted when it does not.
+- VO: `/vo/status` says whether it tracks (and is its heartbeat); its twists are used only
+  while it does. VO's angular rate is the best witness of the gyro bias (no wheel radii).
 Every update also passes a chi-square gate on its innovation (`gate_probability`). With
 `gating` off, all of this is off: that is the naive fusion the benchmarks compare against.
 
