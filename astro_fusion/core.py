@@ -246,8 +246,7 @@ class FusionCore:
         slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
         measured = np.array([speed, 0.0, 0.0])
         if not slip:
-            sigma_v = c.wheel_speed_sigma + 0.05 * abs(speed)
-            cov = np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
+            cov = self._wheel_velocity_cov(speed, 0.05)
             result = self.ekf.update_body_velocity(measured, cov, self.gate[3])
             if result.accepted:
                 self.wheel_gated_since = None
@@ -270,14 +269,20 @@ class FusionCore:
                 slip = 'slip: wheels against IMU'
         # Wheels that disagree still bound the velocity (an IMU alone drifts off within
         # seconds), only far more loosely, without a gate, and say nothing about the gyro.
-        sigma_v = c.wheel_speed_sigma + c.slip_speed_inflation * abs(speed)
-        cov = np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
+        cov = self._wheel_velocity_cov(speed, c.slip_speed_inflation)
         self.ekf.update_body_velocity(measured, cov, 0.0)
         if slip:
             wheel.set(DEGRADED, slip, t)
             wheel.count('slip')
         else:
             wheel.set(DEGRADED, 'innovation', t)
+
+    def _wheel_velocity_cov(self, speed: float, speed_share: float) -> np.ndarray:
+        """Base-frame velocity noise of the wheels: speed noise (a floor plus a share of the
+        speed) forward, the non-holonomic constraint sideways and up."""
+        c = self.config
+        sigma_v = c.wheel_speed_sigma + speed_share * abs(speed)
+        return np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
 
     def _slip(self, t: int, speed: float, yaw_rate: float, gyro: np.ndarray) -> str:
         """Why the wheels are slipping, or ''."""

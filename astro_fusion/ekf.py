@@ -92,18 +92,20 @@ class ErrorStateEkf:
         covariance and no correlation left with the rest of the state."""
         if zero:
             self.v = np.zeros(3)
-        self.cov[V, :] = 0.0
-        self.cov[:, V] = 0.0
-        self.cov[V, V] = np.eye(3) * sigma**2
+        self._restart(V, np.eye(3) * sigma**2)
 
     def level(self, R: np.ndarray, sigma_tilt: float = 0.02) -> None:
         """A new attitude from gravity: roll and pitch as uncertain as one accelerometer
         reading makes them, and no longer correlated with the rest of the state."""
         yaw_var = max(float(self.cov[8, 8]), 1e-12)
         self.R = R
-        self.cov[TH, :] = 0.0
-        self.cov[:, TH] = 0.0
-        self.cov[TH, TH] = np.diag([sigma_tilt**2, sigma_tilt**2, yaw_var])
+        self._restart(TH, np.diag([sigma_tilt**2, sigma_tilt**2, yaw_var]))
+
+    def _restart(self, block: slice, cov: np.ndarray) -> None:
+        """One error block known afresh: its covariance, with no correlation to the rest."""
+        self.cov[block, :] = 0.0
+        self.cov[:, block] = 0.0
+        self.cov[block, block] = cov
 
     def rotate(self, gyro: np.ndarray, dt: float) -> None:
         """Attitude only, for a robot that is carried: its position is not tracked."""

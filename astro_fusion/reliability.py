@@ -60,6 +60,18 @@ class SensorHealth:
         )
 
 
+def raised_flags(values: dict[str, dict[str, str]]) -> dict[str, bool]:
+    """The fault flags one /fusion/reliability message raises, from the values of its statuses
+    keyed by hardware_id (imu, wheel, vo, robot), for tools that read them back."""
+    return {
+        'saturated': values['imu'].get('reason') == 'saturated',
+        'slip': values['wheel'].get('reason', '').startswith('slip'),
+        'lifted': values['robot'].get('lifted') == 'true',
+        'low_power': values['robot'].get('low_power') == 'true',
+        'vo_silent': values['vo'].get('reason') == 'silent',
+    }
+
+
 class Window:
     """Time-stamped scalars over the last span_s seconds."""
 

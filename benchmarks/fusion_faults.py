@@ -45,6 +45,7 @@ from scipy.stats import chi2
 
 from astro_fusion.config import FusionConfig
 from astro_fusion.core import FusionCore
+from astro_fusion.reliability import raised_flags
 from astro_slam.eval.detection import DetectionScore, runs, score
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.msgs.diagnostics import from_diagnostic_array
@@ -66,15 +67,14 @@ KINDS = ('bump', 'slip', 'kidnap', 'low_power', 'dropped_frames')
 THREE_SIGMA = float(chi2.ppf(0.9973, 3))  # the 3-sigma probability mass, in 3D
 
 
-def flags(values: dict[str, dict[str, str]]) -> dict[str, bool]:
-    """Which fault each /fusion/reliability message raises."""
-    return {
-        'bump': values['imu'].get('reason') == 'saturated',
-        'slip': values['wheel'].get('reason', '').startswith('slip'),
-        'kidnap': values['robot'].get('lifted') == 'true',
-        'low_power': values['robot'].get('low_power') == 'true',
-        'dropped_frames': values['vo'].get('reason') == 'silent',
-    }
+# The /fusion/reliability flag that each labelled fault kind should raise.
+FLAG_OF = {
+    'bump': 'saturated',
+    'slip': 'slip',
+    'kidnap': 'lifted',
+    'low_power': 'low_power',
+    'dropped_frames': 'vo_silent',
+}
 
 
 def detections(bag: Path) -> dict[str, list[tuple[int, int]]]:
@@ -82,8 +82,9 @@ def detections(bag: Path) -> dict[str, list[tuple[int, int]]]:
     with BagReader(bag) as reader:
         for _, _, msg in reader.messages({'/fusion/reliability'}):
             stamps.append(header_ns(msg))
-            raised.append(flags({s.hardware_id: s.values for s in from_diagnostic_array(msg)}))
-    return {k: runs(stamps, [r[k] for r in raised], merge_gap_s=0.5) for k in KINDS}
+            values = {s.hardware_id: s.values for s in from_diagnostic_array(msg)}
+            raised.append(raised_flags(values))
+    return {k: runs(stamps, [r[FLAG_OF[k]] for r in raised], merge_gap_s=0.5) for k in KINDS}
 
 
 def truths(labels: dict) -> tuple[dict[str, list], dict[str, list]]:

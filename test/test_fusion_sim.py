@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import write_sensor_bag
 
+from astro_fusion.reliability import raised_flags
 from astro_slam.eval.detection import runs, score
 from astro_slam.msgs.diagnostics import from_diagnostic_array
 from astro_slam.msgs.poses import from_odometry
@@ -20,11 +21,7 @@ from astro_slam.sim.session import plan_session
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 
-FLAGS = {  # fault kind -> what /fusion/reliability says during it
-    'bump': lambda v: v['imu']['reason'] == 'saturated',
-    'slip': lambda v: v['wheel']['reason'].startswith('slip'),
-    'kidnap': lambda v: v['robot']['lifted'] == 'true',
-}
+FLAG_OF = {'bump': 'saturated', 'slip': 'slip', 'kidnap': 'lifted'}  # fault kind -> flag
 
 
 @pytest.fixture(scope='module')
@@ -50,18 +47,19 @@ def test_each_fault_is_flagged_while_it_happens(patrol):
         for _, _, msg in reader.messages({'/fusion/reliability'}):
             stamps.append(header_ns(msg))
             values.append({s.hardware_id: s.values for s in from_diagnostic_array(msg)})
-    for kind, raised in FLAGS.items():
+    flags = [raised_flags(v) for v in values]
+    for kind, flag in FLAG_OF.items():
         truth = [
             (f['t0_ns'], f['t1_ns'])
             for f in labels['faults']
             if f['kind'] == kind and f.get('saturated', True)
         ]
         assert truth, f'the scenario has no {kind}'
-        found = score(truth, runs(stamps, [raised(v) for v in values], merge_gap_s=0.5))
+        found = score(truth, runs(stamps, [f[flag] for f in flags], merge_gap_s=0.5))
         assert found.recall == 1.0, kind
     lifted = score(
         [(f['t0_ns'], f['t1_ns']) for f in labels['faults'] if f['kind'] == 'kidnap'],
-        runs(stamps, [FLAGS['kidnap'](v) for v in values]),
+        runs(stamps, [f['lifted'] for f in flags]),
     )
     assert lifted.precision == 1.0 and lifted.median_latency_s < 0.5
 
