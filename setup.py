@@ -23,6 +23,8 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['astro_slam*', 'astro_fusion*', 'astro_mapping*']),
+    # The place-recognition vocabulary (astro_slam/backend/train_vocabulary.py makes it).
+    package_data={'astro_slam.backend': ['data/*.npz']},
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
         (f'share/{PACKAGE}', ['package.xml']),
@@ -36,6 +38,7 @@ setup(
         'scipy>=1.10,<1.18',
         'opencv-python-headless>=4.8,<5.1',
         'gtsam>=4.2,<4.4',
+        'faiss-cpu>=1.8,<1.16',  # place recognition index
         'onnxruntime>=1.17,<1.33',
         'rosbags>=0.10.4,<0.12',
         'mcap>=1.1,<2',  # salvage of .mcap files whose recorder died

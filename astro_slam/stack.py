@@ -14,10 +14,11 @@ COMPONENTS: dict[str, str] = {
     'dead_reckoning': 'astro_fusion.dead_reckoning:DeadReckoning',
     'visual_odometry': 'astro_slam.vo.component:VisualOdometry',
     'fusion': 'astro_fusion.fusion:Fusion',
+    'backend': 'astro_slam.backend.component:Backend',
 }
 
 # What `astro-slam replay` runs without --components.
-DEFAULT_STACK: tuple[str, ...] = ('fusion', 'visual_odometry')
+DEFAULT_STACK: tuple[str, ...] = ('fusion', 'visual_odometry', 'backend')
 
 
 def load_component(name: str) -> type[Component]:

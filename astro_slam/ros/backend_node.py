@@ -1,21 +1,22 @@
-"""Backend node: keyframes and fused odometry in, map -> odom, /slam/pose and /slam/path out.
+"""Backend node: keyframes and fused odometry in; map -> odom, /slam/pose and /slam/path out.
 
-Topics, parameters and frames: docs/ARCHITECTURE.md. The component this node hosts has not landed
-yet, so `main` reports that and exits 1 rather than start a node that does nothing.
+Subscribes: vo/keyframe, odometry/filtered, camera/left/camera_info (parameter
+camera_info_topic), fusion/relocalize, fusion/reliability; /tf_static for T_base_camera.
+Publishes: /tf (map -> odom, while localized), slam/pose, slam/path, slam/loop_closures
+(accepted green, rejected red), slam/status. Service: slam/relocalize (std_srvs/Trigger).
+Parameters: astro_slam.backend.config.BackendConfig (config/astro_slam.yaml).
 """
 
 from __future__ import annotations
 
 import sys
 
-from astro_slam.ros.unavailable import unavailable
+from astro_slam.backend.component import Backend
+from astro_slam.ros.binding import run_component
 
 
 def main(args: list[str] | None = None) -> int:
-    return unavailable(
-        'backend_node',
-        'the loop closure and optimization backend (place recognition, GTSAM graph)',
-    )
+    return run_component(Backend, args)
 
 
 if __name__ == '__main__':

@@ -60,8 +60,12 @@ class TrajectoryRecorder:
     TF is taken from what the components publish only, never from the input bag's own /tf.
 
     slam.tum is map -> base: each odom -> base sample composed with the latest map -> odom
-    published at or before it; there is none before the backend's first estimate.
+    published at or before it, unless that one is older than MAP_ODOM_MAX_AGE_S (the backend
+    stops publishing it while it does not know where the robot is, and a TF user would then
+    get no transform); there is none before the backend's first estimate.
     """
+
+    MAP_ODOM_MAX_AGE_S = 1.0
 
     def __init__(
         self, map_frame: str = 'map', odom_frame: str = 'odom', base_frame: str = 'base_link'
@@ -100,7 +104,7 @@ class TrajectoryRecorder:
         slam = _Series()
         for t_ns, T_odom_base in zip(self.odom.stamps, self.odom.poses, strict=True):
             i = bisect.bisect_right(map_stamps, t_ns) - 1
-            if i >= 0:
+            if i >= 0 and t_ns - map_stamps[i] <= self.MAP_ODOM_MAX_AGE_S * 1e9:
                 slam.add(t_ns, self.map_odom.poses[order[i]] @ T_odom_base)
         return slam
 

@@ -1,0 +1,90 @@
+"""Parameters of the backend node (each field is a ROS parameter of the same name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from astro_slam.framework.config import param
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    map_frame: str = param('map', 'Global frame: parent of map -> odom (REP-105).')
+    odom_frame: str = param('odom', 'Frame of the fused odometry.')
+    base_frame: str = param('base_link', 'Robot body frame; camera extrinsics come from TF.')
+    odometry_topic: str = param(
+        '/odometry/filtered', 'Odometry that places keyframes between loop closures.'
+    )
+    camera_info_topic: str = param(
+        'camera/left/camera_info',
+        "Intrinsics of the keyframes' pixels (camera/color/camera_info on an RGB-D rig).",
+    )
+    publish_rate_hz: float = param(20.0, 'Rate of map -> odom and /slam/pose.', unit='Hz')
+    path_period_s: float = param(
+        1.0, 'Least time between /slam/path messages (a loop publishes at once).', unit='s'
+    )
+    # Odometry factors between keyframes
+    odom_trans_sigma_per_m: float = param(
+        0.03, 'Odometry translation noise per metre between keyframes (at least this).', unit='1'
+    )
+    odom_rot_sigma_per_m: float = param(
+        0.01, 'Odometry heading noise per metre travelled.', unit='rad/m'
+    )
+    odom_rot_sigma_per_rad: float = param(
+        0.03, 'Odometry heading noise per radian turned.', unit='1'
+    )
+    odom_sigma_floor_m: float = param(0.005, 'Smallest odometry translation noise.', unit='m')
+    odom_sigma_floor_rad: float = param(0.002, 'Smallest odometry rotation noise.', unit='rad')
+    # Place recognition
+    vocabulary: str = param(
+        '', "Vocabulary file (.npz, train_vocabulary.py); '' for the one shipped in the package."
+    )
+    candidates: int = param(5, 'Place candidates verified per keyframe.')
+    min_similarity: float = param(
+        0.2, 'Least place-vector similarity (cosine, 0..1) of a candidate.'
+    )
+    exclude_recent_s: float = param(
+        20.0, 'Keyframes younger than this are not loop candidates (they are odometry).', unit='s'
+    )
+    # Geometric verification
+    ransac_px: float = param(3.0, 'PnP RANSAC reprojection threshold.', unit='px')
+    min_inliers: int = param(40, 'PnP inliers a loop or relocalization needs.')
+    min_inlier_ratio: float = param(0.3, 'Share of descriptor matches that must be inliers.')
+    # Loop acceptance
+    loop_gate_m: float = param(
+        0.3,
+        'A loop may move the graph this much, plus loop_gate_per_m of the path since the '
+        'candidate (or since the last loop).',
+        unit='m',
+    )
+    loop_gate_per_m: float = param(0.05, 'Loop gate growth per metre of odometry.', unit='1')
+    loop_gate_rad: float = param(
+        0.17, 'Rotation a loop may correct, plus loop_gate_rad_per_m.', unit='rad'
+    )
+    loop_gate_rad_per_m: float = param(0.02, 'Loop rotation gate growth.', unit='rad/m')
+    loop_confirmations: int = param(
+        2, 'Consecutive keyframes whose loops agree before they are committed.'
+    )
+    loop_window: int = param(4, 'Keyframes within which a tentative loop must be confirmed.')
+    loop_agree_m: float = param(
+        0.15, 'Confirming loops agree when their corrections differ by less than this.', unit='m'
+    )
+    loop_agree_rad: float = param(0.05, 'Same, in heading.', unit='rad')
+    loop_sigma_m: float = param(0.05, 'Loop closure translation noise.', unit='m')
+    loop_sigma_rad: float = param(0.02, 'Loop closure rotation noise.', unit='rad')
+    loop_kernel: str = param(
+        'cauchy', 'Robust kernel of loop factors.', choices=('cauchy', 'none')
+    )
+    # Relocalization
+    reloc_confirmations: int = param(
+        3, 'Keyframes that must agree on the pose before relocalization is committed.'
+    )
+    reloc_window: int = param(
+        8, 'Recent keyframes whose hypotheses are weighed (any disagreement waits).'
+    )
+    reloc_agree_m: float = param(
+        0.2, 'Hypotheses agree when they put the robot this close.', unit='m'
+    )
+    reloc_agree_rad: float = param(
+        0.1, 'Same, in rotation (odometry drift over the window included).', unit='rad'
+    )

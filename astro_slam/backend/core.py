@@ -1,0 +1,437 @@
+"""The backend without ROS: keyframes in, an optimized graph and map -> odom out.
+
+Each keyframe is placed by the fused odometry (an odometry factor to the previous one), looked
+up in the place index, and its best candidates are verified geometrically. A verified loop must
+then (1) fit the graph: the correction it asks for is within what odometry can have drifted
+since the candidate (or since the last loop), and (2) be confirmed: `loop_confirmations`
+consecutive keyframes find loops that ask for the same correction. Only then are the loops
+committed, under a Cauchy kernel as a last line of defence. A loop that fits a graph freshly
+corrected by a committed one is taken at once.
+
+After a kidnap (the robot lifted, a relocalization request, or the service) the odometry chain
+is broken: new keyframes wait outside the graph while the place index is searched without a
+pose prior. A pose is committed only when `reloc_confirmations` keyframes agree on where the
+robot is and no recent keyframe disagrees (look-alike rooms give disagreeing hypotheses, and
+then the backend waits); the waiting keyframes then join the graph at the found pose.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from astro_slam.backend.config import BackendConfig
+from astro_slam.backend.place_index import PlaceIndex
+from astro_slam.backend.pose_graph import PoseGraph
+from astro_slam.backend.verification import KeyframeView, Verification, VerifyParams, verify
+from astro_slam.backend.vocabulary import Vocabulary
+from astro_slam.transforms import inverse, rotation_deg
+
+MAPPING = 'mapping'
+RELOCALIZING = 'relocalizing'
+
+
+@dataclass
+class KeyframeInput:
+    t_ns: int
+    T_odom_base: np.ndarray
+    odom_covariance: np.ndarray  # (6, 6) ROS order, of the odometry pose at t_ns
+    T_base_camera: np.ndarray
+    view: KeyframeView
+
+
+@dataclass
+class _Record:
+    id: int
+    kf: KeyframeInput
+    path_m: float  # odometry distance since the first keyframe
+    in_graph: bool = False
+
+
+@dataclass
+class LoopEvent:
+    """A geometrically verified loop (query keyframe found candidate) and what became of it."""
+
+    t_ns: int
+    query: int
+    candidate: int
+    accepted: bool
+    reason: str = ''
+    inliers: int = 0
+    relocalization: bool = False
+    Z: np.ndarray | None = None  # measured T_candidate_query (base frames)
+
+
+@dataclass
+class _Hypothesis:
+    query: int
+    candidate: int
+    Z: np.ndarray  # X_query = X_candidate Z
+    X_query: np.ndarray  # where the loop puts the query keyframe in the map
+    inliers: int
+
+
+@dataclass
+class Relocalization:
+    """A committed relocalization: when it was asked for and when the pose was found."""
+
+    requested_ns: int
+    found_ns: int
+    keyframes: int  # keyframes it waited for
+
+    @property
+    def seconds(self) -> float:
+        return (self.found_ns - self.requested_ns) * 1e-9
+
+
+@dataclass
+class _Tentative:
+    hyp: _Hypothesis
+    index: int  # keyframe count when found
+
+
+@dataclass
+class BackendStats:
+    keyframes: int = 0
+    skipped_lifted: int = 0
+    no_camera_info: int = 0
+    verified: int = 0
+    loops_accepted: int = 0
+    loops_rejected: int = 0
+    relocalizations: list[Relocalization] = field(default_factory=list)
+
+
+def _relative_covariance(prev: KeyframeInput, cur: KeyframeInput, c: BackendConfig) -> np.ndarray:
+    """Odometry noise between two keyframes: a per-metre model, or the filter's own covariance
+    growth when it grew faster (a slipping wheel, a dark camera)."""
+    T_rel = inverse(prev.T_odom_base) @ cur.T_odom_base
+    dist = float(np.linalg.norm(T_rel[:3, 3]))
+    turn = np.radians(rotation_deg(T_rel))
+    sigma_t = max(c.odom_sigma_floor_m, c.odom_trans_sigma_per_m * dist)
+    sigma_r = max(
+        c.odom_sigma_floor_rad, c.odom_rot_sigma_per_m * dist + c.odom_rot_sigma_per_rad * turn
+    )
+    model = np.r_[[sigma_t**2] * 3, [sigma_r**2] * 3]
+    growth = np.diag(cur.odom_covariance - prev.odom_covariance)
+    R = prev.T_odom_base[:3, :3]
+    pos_growth = np.abs(np.diag(R.T @ np.diag(np.maximum(growth[:3], 0)) @ R))
+    grown = np.r_[pos_growth, np.maximum(growth[3:], 0)]
+    variances = np.maximum(model, np.where(np.isfinite(grown), grown, 0))
+    return np.diag(variances)
+
+
+def _disagreement(A: np.ndarray, B: np.ndarray) -> tuple[float, float]:
+    """(metres, radians) between two poses."""
+    return float(np.linalg.norm(A[:3, 3] - B[:3, 3])), float(
+        np.radians(rotation_deg(inverse(A) @ B))
+    )
+
+
+class BackendCore:
+    def __init__(self, config: BackendConfig, vocabulary: Vocabulary) -> None:
+        self.config = config
+        self.vocabulary = vocabulary
+        self.index = PlaceIndex(vocabulary.size)
+        self.graph = PoseGraph(config.loop_kernel)
+        self.verify_params = VerifyParams(
+            ransac_px=config.ransac_px,
+            min_inliers=config.min_inliers,
+            min_inlier_ratio=config.min_inlier_ratio,
+        )
+        self.records: list[_Record] = []
+        self.times: list[int] = []
+        self.K: np.ndarray | None = None
+        self.state = MAPPING
+        self.T_map_odom = np.eye(4)
+        self.stats = BackendStats()
+        self.loops: list[LoopEvent] = []  # every verified loop, for /slam/loop_closures
+        self.last_graph_id: int | None = None  # newest keyframe in the graph
+        self.last_loop_id: int | None = None
+        self.last_commit_index = -(10**9)
+        self.tentative: list[_Tentative] = []
+        self.pending: list[int] = []  # keyframes waiting outside the graph (relocalizing)
+        self.hypotheses: list[_Hypothesis] = []
+        self.reloc_requested_ns = 0
+        self.lifted = False
+        self._cov_cache: tuple[int, np.ndarray] | None = None
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def request_relocalization(self, t_ns: int) -> None:
+        """The odometry chain is broken at t_ns (kidnap, put-down, the service)."""
+        if self.state == RELOCALIZING:
+            # A later request (the put-down after the lift) restarts the search from there.
+            self.pending = [i for i in self.pending if self.records[i].kf.t_ns >= t_ns]
+            self.hypotheses = [h for h in self.hypotheses if h.query in self.pending]
+        else:
+            self.state = RELOCALIZING
+            self.pending, self.hypotheses = [], []
+        self.tentative = []
+        self.reloc_requested_ns = t_ns
+
+    def set_lifted(self, t_ns: int, lifted: bool) -> None:
+        if lifted and not self.lifted and self.records:
+            self.request_relocalization(t_ns)
+        self.lifted = lifted
+
+    def add_keyframe(self, kf: KeyframeInput) -> list[LoopEvent]:
+        """Adds a keyframe; returns the loops verified for it (accepted or not)."""
+        if self.lifted:
+            self.stats.skipped_lifted += 1
+            return []
+        path = 0.0
+        if self.records:
+            prev = self.records[-1]
+            step = inverse(prev.kf.T_odom_base) @ kf.T_odom_base
+            path = prev.path_m + float(np.linalg.norm(step[:3, 3]))
+        rec = _Record(len(self.records), kf, path)
+        self.records.append(rec)
+        self.times.append(kf.t_ns)
+        self.stats.keyframes += 1
+        vector = self.vocabulary.vector(kf.view.descriptors)
+        if self.K is None:
+            self.stats.no_camera_info += 1
+        if self.state == RELOCALIZING:
+            events = self._relocalize(rec, vector)
+        else:
+            self._add_to_graph(rec, chained=True)
+            self.graph.update()
+            events = self._close_loops(rec, vector)
+            self._refresh_map_odom()
+        self.index.add(vector)
+        self.loops += events
+        return events
+
+    # -- graph -----------------------------------------------------------------------------
+
+    def _add_to_graph(self, rec: _Record, chained: bool) -> None:
+        c = self.config
+        self.graph.add_pose(rec.id, self.T_map_odom @ rec.kf.T_odom_base)
+        if self.last_graph_id is None:
+            cov = np.diag([c.odom_sigma_floor_m**2] * 3 + [c.odom_sigma_floor_rad**2] * 3)
+            self.graph.add_prior(rec.id, self.T_map_odom @ rec.kf.T_odom_base, cov)
+        elif chained:
+            prev = self.records[self.last_graph_id].kf
+            T_rel = inverse(prev.T_odom_base) @ rec.kf.T_odom_base
+            self.graph.add_odometry(
+                self.last_graph_id, rec.id, T_rel, _relative_covariance(prev, rec.kf, c)
+            )
+        rec.in_graph = True
+        self.last_graph_id = rec.id
+        self._cov_cache = None
+
+    def _refresh_map_odom(self) -> None:
+        assert self.last_graph_id is not None
+        rec = self.records[self.last_graph_id]
+        self.T_map_odom = self.graph.pose(rec.id) @ inverse(rec.kf.T_odom_base)
+
+    def _candidates(self, vector: np.ndarray, before: int) -> list[int]:
+        found = self.index.search(vector, self.config.candidates, before)
+        return [i for i, score in found if score >= self.config.min_similarity]
+
+    def _verify(self, rec: _Record, candidate: int) -> tuple[Verification, _Hypothesis | None]:
+        assert self.K is not None
+        cand = self.records[candidate]
+        result = verify(rec.kf.view, cand.kf.view, self.K, self.verify_params)
+        if not result.accepted:
+            return result, None
+        self.stats.verified += 1
+        assert result.T_qc is not None
+        Z = cand.kf.T_base_camera @ inverse(result.T_qc) @ inverse(rec.kf.T_base_camera)
+        X_query = self.graph.pose(candidate) @ Z
+        return result, _Hypothesis(rec.id, candidate, Z, X_query, result.inliers)
+
+    def _close_loops(self, rec: _Record, vector: np.ndarray) -> list[LoopEvent]:
+        c = self.config
+        if self.K is None:
+            return []
+        before = bisect.bisect_left(self.times, rec.kf.t_ns - int(c.exclude_recent_s * 1e9))
+        events = []
+        X = self.graph.pose(rec.id)
+        for candidate in self._candidates(vector, before):
+            if not self.records[candidate].in_graph:
+                continue
+            result, hyp = self._verify(rec, candidate)
+            if hyp is None:
+                continue
+            moved_m, turned = _disagreement(X, hyp.X_query)
+            since = rec.path_m - self.records[candidate].path_m
+            if self.last_loop_id is not None:
+                since = min(since, rec.path_m - self.records[self.last_loop_id].path_m)
+            if (
+                moved_m > c.loop_gate_m + c.loop_gate_per_m * since
+                or turned > c.loop_gate_rad + c.loop_gate_rad_per_m * since
+            ):
+                events.append(
+                    LoopEvent(
+                        rec.kf.t_ns,
+                        rec.id,
+                        candidate,
+                        False,
+                        f'off the graph by {moved_m:.2f} m',
+                        result.inliers,
+                        Z=hyp.Z,
+                    )
+                )
+                continue
+            self.tentative.append(_Tentative(hyp, self.stats.keyframes))
+            break
+        events += self._commit_loops(rec)
+        self.stats.loops_rejected += sum(not e.accepted for e in events)
+        return events
+
+    def _commit_loops(self, rec: _Record) -> list[LoopEvent]:
+        c = self.config
+        now = self.stats.keyframes
+        expired = [t for t in self.tentative if now - t.index >= c.loop_window]
+        self.tentative = [t for t in self.tentative if now - t.index < c.loop_window]
+        events = [
+            LoopEvent(
+                self.records[t.hyp.query].kf.t_ns,
+                t.hyp.query,
+                t.hyp.candidate,
+                False,
+                'not confirmed',
+                t.hyp.inliers,
+                Z=t.hyp.Z,
+            )
+            for t in expired
+        ]
+        if not self.tentative or self.tentative[-1].hyp.query != rec.id:
+            return events
+        newest = self.tentative[-1].hyp
+
+        def moved_here(h: _Hypothesis) -> np.ndarray:
+            # Where the correction h asks for would put the newest keyframe: loops found a few
+            # keyframes apart are compared where the robot is, not about the map origin.
+            return h.X_query @ inverse(self.graph.pose(h.query)) @ self.graph.pose(rec.id)
+
+        agree = [
+            t
+            for t in self.tentative
+            if _within(moved_here(t.hyp), newest.X_query, c.loop_agree_m, c.loop_agree_rad)
+        ]
+        fresh = now - self.last_commit_index <= c.loop_window and _within(
+            newest.X_query, self.graph.pose(rec.id), c.loop_agree_m, c.loop_agree_rad
+        )
+        if len({t.hyp.query for t in agree}) < c.loop_confirmations and not fresh:
+            return events
+        sigmas = np.r_[[c.loop_sigma_m] * 3, [c.loop_sigma_rad] * 3]
+        committed = agree if len(agree) >= c.loop_confirmations else [self.tentative[-1]]
+        for t in committed:
+            self.graph.add_loop(t.hyp.candidate, t.hyp.query, t.hyp.Z, sigmas)
+            events.append(
+                LoopEvent(
+                    self.records[t.hyp.query].kf.t_ns,
+                    t.hyp.query,
+                    t.hyp.candidate,
+                    True,
+                    '',
+                    t.hyp.inliers,
+                    Z=t.hyp.Z,
+                )
+            )
+        self.stats.loops_accepted += len(committed)
+        self.tentative = [t for t in self.tentative if t not in committed]
+        self.graph.update()
+        self.last_loop_id = rec.id
+        self.last_commit_index = now
+        self._cov_cache = None
+        return events
+
+    # -- relocalization --------------------------------------------------------------------
+
+    def _relocalize(self, rec: _Record, vector: np.ndarray) -> list[LoopEvent]:
+        c = self.config
+        self.pending.append(rec.id)
+        if self.K is None or self.last_graph_id is None:
+            return []
+        for candidate in self._candidates(vector, self.pending[0]):
+            if not self.records[candidate].in_graph:
+                continue
+            _, hyp = self._verify(rec, candidate)
+            if hyp is not None:
+                self.hypotheses.append(hyp)
+        window = set(self.pending[-c.reloc_window :])
+        self.hypotheses = [h for h in self.hypotheses if h.query in window]
+        mine = [h for h in self.hypotheses if h.query == rec.id]
+        if not mine:
+            return []
+        newest = max(mine, key=lambda h: h.inliers)
+
+        def map_odom(h: _Hypothesis) -> np.ndarray:
+            return h.X_query @ inverse(self.records[h.query].kf.T_odom_base)
+
+        here = rec.kf.T_odom_base
+        agree, disagree = [], []
+        for h in self.hypotheses:
+            same = _within(
+                map_odom(h) @ here, map_odom(newest) @ here, c.reloc_agree_m, c.reloc_agree_rad
+            )
+            (agree if same else disagree).append(h)
+        if disagree or len({h.query for h in agree}) < c.reloc_confirmations:
+            return []
+        return self._commit_relocalization(rec, map_odom(newest), agree)
+
+    def _commit_relocalization(
+        self, rec: _Record, T_map_odom: np.ndarray, support: list[_Hypothesis]
+    ) -> list[LoopEvent]:
+        c = self.config
+        self.T_map_odom = T_map_odom
+        for i, rid in enumerate(self.pending):
+            self._add_to_graph(self.records[rid], chained=i > 0)
+        sigmas = np.r_[[c.loop_sigma_m] * 3, [c.loop_sigma_rad] * 3]
+        events = []
+        for h in support:
+            self.graph.add_loop(h.candidate, h.query, h.Z, sigmas)
+            events.append(
+                LoopEvent(
+                    self.records[h.query].kf.t_ns,
+                    h.query,
+                    h.candidate,
+                    True,
+                    '',
+                    h.inliers,
+                    True,
+                    h.Z,
+                )
+            )
+        self.graph.update()
+        self.stats.loops_accepted += len(events)
+        self.stats.relocalizations.append(
+            Relocalization(self.reloc_requested_ns, rec.kf.t_ns, len(self.pending))
+        )
+        self.pending, self.hypotheses = [], []
+        self.state = MAPPING
+        self.last_loop_id = rec.id
+        self.last_commit_index = self.stats.keyframes
+        self._refresh_map_odom()
+        return events
+
+    # -- outputs ---------------------------------------------------------------------------
+
+    def keyframe_poses(self) -> list[tuple[int, np.ndarray]]:
+        """(stamp, T_map_base) of every keyframe in the graph, in time order."""
+        poses = self.graph.poses()
+        return sorted((self.records[i].kf.t_ns, T) for i, T in poses.items())
+
+    def latest_covariance(self) -> np.ndarray | None:
+        """Marginal covariance (ROS order) of the newest keyframe in the graph."""
+        if self.last_graph_id is None:
+            return None
+        if self._cov_cache is None or self._cov_cache[0] != self.last_graph_id:
+            self._cov_cache = (self.last_graph_id, self.graph.covariance(self.last_graph_id))
+        return self._cov_cache[1]
+
+    def latest_keyframe(self) -> KeyframeInput | None:
+        return None if self.last_graph_id is None else self.records[self.last_graph_id].kf
+
+    def position(self, i: int) -> np.ndarray:
+        return self.graph.pose(i)[:3, 3]
+
+
+def _within(A: np.ndarray, B: np.ndarray, metres: float, radians: float) -> bool:
+    moved, turned = _disagreement(A, B)
+    return moved <= metres and turned <= radians

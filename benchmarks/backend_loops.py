@@ -1,0 +1,141 @@
+"""Loop closure, relocalization and accuracy of the backend on simulated homes.
+
+Per home seed, three simulated sessions, each replayed through the default stack
+(visual_odometry + fusion + backend) exactly as `astro-slam replay` runs it:
+- `aliasing`: six rooms, two of them furnished alike, visited in turn (150 s);
+- `kidnap`: picked up mid-patrol and put down in another room (90 s);
+- `loops`: a 5-minute daylight patrol that revisits every room (300 s).
+
+Reported per session: ATE RMSE and RPE (1 m) of VO alone (vo.tum), fused odometry alone
+(odom.tum) and the backend (slam.tum: map -> odom composed with odometry, as a robot sees it
+online), side by side from one run; loop precision and recall (astro_slam/eval/loops.py: a loop
+is correct when its measured relative pose is within 0.3 m and 10 degrees of the truth; recall
+over the labels' revisit events); per kidnap, the time from the put-down to the first pose and
+that pose's error, and whether the robot had been in that room before the kidnap (if not, no
+map holds it yet); the backend's CPU time per keyframe.
+
+    python benchmarks/backend_loops.py --seeds 0 1 --camera-hz 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from common import machine
+
+from astro_slam.eval.loops import score_loops, score_relocalizations
+from astro_slam.eval.trajectory import evaluate
+from astro_slam.sim.scenarios import SCENARIOS, SessionSpec
+from astro_slam.sim.simulate import simulate
+from astro_slam.tools.replay import ReplayOptions, replay
+from astro_slam.tools.tum import read_tum
+
+SESSIONS = {
+    'aliasing': (SCENARIOS['aliasing'], None),
+    'kidnap': (SCENARIOS['kidnap'], None),
+    'loops': (SCENARIOS['home-day'], SessionSpec('day', 300.0, people=1)),
+}
+
+
+def _visited_before(gt_t: np.ndarray, gt_T: np.ndarray, kidnap: dict) -> bool:
+    """Whether the robot was within 1.5 m of the put-down place before the lift."""
+    i = int(np.searchsorted(gt_t, kidnap['t1_ns']))
+    place = gt_T[min(i, len(gt_T) - 1), :3, 3]
+    before = gt_T[gt_t < kidnap['t0_ns'], :3, 3]
+    return bool(len(before) and np.min(np.linalg.norm(before - place, axis=1)) < 1.5)
+
+
+def run_session(name: str, seed: int, camera_hz: float, work: Path) -> dict:
+    scenario, spec = SESSIONS[name]
+    scenario = dataclasses.replace(scenario, camera_hz=camera_hz)
+    if spec is not None:
+        scenario = dataclasses.replace(scenario, sessions=(spec,))
+    (session,) = [s.name for s in scenario.sessions]
+    simulate(scenario, seed, 0, work / f'{name}-{seed}', overwrite=True, progress=False)
+    folder = work / f'{name}-{seed}' / scenario.name
+    bag = folder / session
+    (result,) = replay([bag], ReplayOptions(work / f'{name}-{seed}-out', overwrite=True))
+    if result.error:
+        raise RuntimeError(f'{name} seed {seed}: {result.error}')
+    out = result.folder
+    labels = json.loads((folder / f'{session}.labels.json').read_text())
+    run = json.loads((out / 'run.json').read_text())
+    backend = run['nodes']['backend']
+    diag = backend['diagnostics']
+    gt_t, gt_T = read_tum(out / 'ground_truth.tum')
+    row: dict = {'session': name, 'seed': seed}
+    for key, file in (('vo', 'vo.tum'), ('fused', 'odom.tum'), ('slam', 'slam.tum')):
+        if (out / file).exists():
+            errors = evaluate(*read_tum(out / file), gt_t, gt_T)
+            row[f'{key}_ate_m'] = errors.ate_rmse_m
+            row[f'{key}_rpe_pct'] = errors.rpe_trans_pct
+    if (out / 'slam.tum').exists():
+        slam_t = read_tum(out / 'slam.tum')[0]
+        row['slam_coverage'] = len(slam_t) / max(len(read_tum(out / 'odom.tum')[0]), 1)
+    loops = score_loops(diag['loop_events'], labels['revisits'], gt_t, gt_T)
+    row.update(
+        loops_accepted=loops.accepted,
+        loops_correct=loops.correct,
+        loop_precision=loops.precision,
+        revisit_events=loops.revisit_events,
+        loop_recall=loops.recall,
+        keyframes=diag['keyframes'],
+        backend_cpu_ms_per_keyframe=1e3 * backend['cpu_s'] / max(diag['keyframes'], 1),
+    )
+    kidnaps = [f for f in labels['faults'] if f['kind'] == 'kidnap']
+    if kidnaps and (out / 'slam.tum').exists():
+        scores = score_relocalizations(
+            kidnaps, diag['relocalizations'], *read_tum(out / 'slam.tum'), gt_t, gt_T
+        )
+        row['kidnaps'] = [
+            {
+                'seen_before': _visited_before(gt_t, gt_T, k),
+                'time_s': s.time_s,
+                'error_m': s.first_pose_error_m,
+                'error_deg': s.first_pose_error_deg,
+                'wrong': s.wrong,
+            }
+            for k, s in zip(kidnaps, scores, strict=True)
+        ]
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    parser.add_argument('--sessions', nargs='+', default=list(SESSIONS), choices=list(SESSIONS))
+    parser.add_argument('--camera-hz', type=float, default=15.0)
+    parser.add_argument('--work', type=Path, help='keep bags and results here')
+    parser.add_argument('--json', type=Path, help='write the rows here')
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        rows = []
+        for seed in args.seeds:
+            for name in args.sessions:
+                row = run_session(name, seed, args.camera_hz, work)
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    report = {'date': date.today().isoformat(), 'machine': machine(), 'rows': rows}
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    accepted = sum(r['loops_accepted'] for r in rows)
+    correct = sum(r['loops_correct'] for r in rows)
+    events = sum(r['revisit_events'] for r in rows)
+    kidnaps = [k for r in rows for k in r.get('kidnaps', [])]
+    print(
+        f'loops: {correct}/{accepted} correct; recall over {events} revisit events: '
+        f'{statistics.mean(r["loop_recall"] for r in rows if r["revisit_events"]):.2f}'
+    )
+    print(f'kidnaps: {kidnaps}')
+
+
+if __name__ == '__main__':
+    main()
