@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import statistics
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -126,15 +125,47 @@ def main() -> None:
     report = {'date': date.today().isoformat(), 'machine': machine(), 'rows': rows}
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
-    accepted = sum(r['loops_accepted'] for r in rows)
-    correct = sum(r['loops_correct'] for r in rows)
-    events = sum(r['revisit_events'] for r in rows)
-    kidnaps = [k for r in rows for k in r.get('kidnaps', [])]
-    print(
-        f'loops: {correct}/{accepted} correct; recall over {events} revisit events: '
-        f'{statistics.mean(r["loop_recall"] for r in rows if r["revisit_events"]):.2f}'
-    )
-    print(f'kidnaps: {kidnaps}')
+    print(markdown(rows))
+
+
+def _cell(value: float | None, digits: int = 3) -> str:
+    return '-' if value is None or value != value else f'{value:.{digits}f}'
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as the tables of docs/BENCHMARKS.md."""
+    lines = [
+        '| session | seed | ATE VO (m) | ATE fused (m) | ATE slam (m) '
+        '| RPE VO / fused / slam (%) | slam coverage | loops correct / accepted '
+        '| revisit events recalled | backend ms/keyframe |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    for r in rows:
+        rpe = ' / '.join(_cell(r.get(f'{k}_rpe_pct'), 2) for k in ('vo', 'fused', 'slam'))
+        lines.append(
+            f'| {r["session"]} | {r["seed"]} | {_cell(r.get("vo_ate_m"))} '
+            f'| {_cell(r.get("fused_ate_m"))} | {_cell(r.get("slam_ate_m"))} | {rpe} '
+            f'| {_cell(r.get("slam_coverage"), 2)} | {r["loops_correct"]} / {r["loops_accepted"]} '
+            f'| {r["loop_recall"] * r["revisit_events"]:.0f} / {r["revisit_events"]} '
+            f'| {r["backend_cpu_ms_per_keyframe"]:.1f} |'
+        )
+    kidnaps = [(r['seed'], r['session'], k) for r in rows for k in r.get('kidnaps', [])]
+    if kidnaps:
+        lines += [
+            '',
+            '| session | seed | put down in a room seen before | relocalized after (s) '
+            '| first pose error (m, deg) |',
+            '|---|---|---|---|---|',
+        ]
+        for seed, session, k in kidnaps:
+            error = (
+                f'{k["error_m"]:.3f}, {k["error_deg"]:.2f}' if k['error_m'] is not None else '-'
+            )
+            lines.append(
+                f'| {session} | {seed} | {"yes" if k["seen_before"] else "no"} '
+                f'| {_cell(k["time_s"], 2)} | {error} |'
+            )
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

@@ -50,7 +50,7 @@ class World:
         seen = (pc[:, 2] > 0.4) & (pc[:, 2] < 6) & np.all((uv > 0) & (uv < [640, 480]), axis=1)
         idx = np.flatnonzero(seen)[:600]
         noisy = uv[idx] + self.rng.normal(0, 0.5, (len(idx), 2))
-        return KeyframeView(pc[idx], noisy, self.descriptors[idx])
+        return KeyframeView(pc[idx], noisy, self.descriptors[idx], idx)
 
 
 def pose(x: float, y: float, yaw: float) -> np.ndarray:
@@ -205,3 +205,16 @@ def test_kidnapped_robot_is_found_after_several_agreeing_keyframes(vocabulary):
     assert reloc.keyframes == waited
     # The first pose after relocalization is right.
     assert drive.errors()[-1] < 0.1
+
+
+def test_bundle_adjustment_removes_most_of_the_odometry_drift(vocabulary):
+    def rms(**overrides) -> float:
+        world = World(np.random.default_rng(1))
+        world.room(-1, -1, 7, 6)
+        backend = _backend(vocabulary, min_similarity=2.0, **overrides)  # no loops
+        drive = Drive(backend, world, yaw_drift_per_m=0.02)
+        drive.go(loop_path(0.5, 0.5, 4, 3, laps=1))
+        assert not backend.loops
+        return float(np.sqrt(np.mean(drive.errors() ** 2)))
+
+    assert rms(local_ba=True) < 0.5 * rms()

@@ -164,7 +164,8 @@ class Backend(Component):
                 f'the vocabulary needs {size} uint8'
             )
         good = np.all(np.isfinite(xyz), axis=1) & np.all(np.isfinite(xy), axis=1) & (xyz[:, 2] > 0)
-        return KeyframeView(xyz[good], xy[good], descriptors[good])
+        ids = points['id'][good].astype(np.int64) if 'id' in names else None
+        return KeyframeView(xyz[good], xy[good], descriptors[good], ids)
 
     def _covariance_at(self, t_ns: int) -> np.ndarray:
         stamps = [t for t, _ in self.odom_covariances]
@@ -239,6 +240,18 @@ class Backend(Component):
         }
         if s.relocalizations:
             values['last_relocalization_s'] = f'{s.relocalizations[-1].seconds:.2f}'
+        if core.ba_rms_px is not None:
+            values['ba_rms_px'] = f'{core.ba_rms_px:.2f}'
+        if core.K_refined is not None:
+            K = core.K_refined
+            values.update(
+                {
+                    k: f'{v:.2f}'
+                    for k, v in zip(
+                        ('fx', 'fy', 'cx', 'cy'), K[[0, 1, 0, 1], [0, 1, 2, 2]], strict=True
+                    )
+                }
+            )
         level = DiagnosticStatus.OK if core.state == MAPPING else DiagnosticStatus.WARN
         message = core.state if core.K is not None else f'{core.state}; no camera_info: no loops'
         status = DiagnosticStatus('backend', level, message, 'backend', values)

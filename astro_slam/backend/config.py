@@ -35,6 +35,22 @@ class BackendConfig:
     )
     odom_sigma_floor_m: float = param(0.005, 'Smallest odometry translation noise.', unit='m')
     odom_sigma_floor_rad: float = param(0.002, 'Smallest odometry rotation noise.', unit='rad')
+    # Windowed bundle adjustment
+    local_ba: bool = param(
+        False,
+        'Bundle-adjust the newest keyframes and their shared landmarks after each keyframe, '
+        'and tie consecutive keyframes by the result (needs the landmark id field).',
+    )
+    ba_window: int = param(8, 'Keyframes in the bundle adjustment window (bounds its cost).')
+    ba_sigma_m: float = param(
+        0.005, 'Noise of the relative pose the adjustment gives a new keyframe.', unit='m'
+    )
+    ba_sigma_rad: float = param(0.001, 'Same, in rotation.', unit='rad')
+    refine_intrinsics: bool = param(
+        False,
+        'Refine fx, cx, cy (fy at the aspect ratio) in the bundle adjustment, from '
+        'camera_info as a weak prior; reported on slam/status.',
+    )
     # Place recognition
     vocabulary: str = param(
         '', "Vocabulary file (.npz, train_vocabulary.py); '' for the one shipped in the package."

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from astro_slam.backend.bundle_adjustment import BAKeyframe, BAParams, bundle_adjust
 from astro_slam.backend.config import BackendConfig
 from astro_slam.backend.place_index import PlaceIndex
 from astro_slam.backend.pose_graph import PoseGraph
@@ -156,6 +157,9 @@ class BackendCore:
         self.reloc_requested_ns = 0
         self.lifted = False
         self._cov_cache: tuple[int, np.ndarray] | None = None
+        self.segment_start: int | None = None  # first keyframe of the current odometry chain
+        self.K_refined: np.ndarray | None = None  # refine_intrinsics: the latest estimate
+        self.ba_rms_px: float | None = None
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -197,6 +201,8 @@ class BackendCore:
             events = self._relocalize(rec, vector)
         else:
             self._add_to_graph(rec, chained=True)
+            if self.config.local_ba:
+                self._bundle_adjust(rec)
             self.graph.update()
             events = self._close_loops(rec, vector)
             self._refresh_map_odom()
@@ -218,9 +224,53 @@ class BackendCore:
             self.graph.add_odometry(
                 self.last_graph_id, rec.id, T_rel, _relative_covariance(prev, rec.kf, c)
             )
+        if not chained or self.segment_start is None:
+            self.segment_start = rec.id
         rec.in_graph = True
         self.last_graph_id = rec.id
         self._cov_cache = None
+
+    def _bundle_adjust(self, rec: _Record) -> None:
+        """Adjusts the newest keyframes of the current chain and ties the new one to the one
+        before by the adjusted relative pose."""
+        c = self.config
+        assert self.segment_start is not None
+        if self.K is None or rec.kf.view.ids is None:
+            return
+        ids = [
+            i
+            for i in range(max(self.segment_start, rec.id - 4 * c.ba_window), rec.id + 1)
+            if self.records[i].in_graph and self.records[i].kf.view.ids is not None
+        ][-c.ba_window :]
+        if len(ids) < 2:
+            return
+        window, odometry = [], []
+        for i in ids:
+            kf = self.records[i].kf
+            T = self.graph.pose(i) if i != rec.id else self.T_map_odom @ kf.T_odom_base
+            view = kf.view
+            window.append(BAKeyframe(i, T @ kf.T_base_camera, view.ids, view.xy, view.points_c))
+        for a, b in zip(ids[:-1], ids[1:], strict=True):
+            ka, kb = self.records[a].kf, self.records[b].kf
+            T_rel = inverse(ka.T_odom_base @ ka.T_base_camera) @ (
+                kb.T_odom_base @ kb.T_base_camera
+            )
+            odometry.append((a, b, T_rel, _relative_covariance(ka, kb, c)))
+        result = bundle_adjust(window, self.K, odometry, BAParams(), c.refine_intrinsics)
+        if result is None:
+            return
+        prev, cur = ids[-2], ids[-1]
+        T_prev = result.T_map_cam[prev] @ inverse(self.records[prev].kf.T_base_camera)
+        T_cur = result.T_map_cam[cur] @ inverse(rec.kf.T_base_camera)
+        self.graph.add_odometry(
+            prev,
+            cur,
+            inverse(T_prev) @ T_cur,
+            np.diag([c.ba_sigma_m**2] * 3 + [c.ba_sigma_rad**2] * 3),
+        )
+        self.ba_rms_px = result.rms_px_after
+        if c.refine_intrinsics:
+            self.K_refined = result.K
 
     def _refresh_map_odom(self) -> None:
         assert self.last_graph_id is not None

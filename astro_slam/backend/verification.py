@@ -24,6 +24,7 @@ class KeyframeView:
     points_c: np.ndarray  # (N, 3)
     xy: np.ndarray  # (N, 2)
     descriptors: np.ndarray  # (N, bytes) uint8
+    ids: np.ndarray | None = None  # (N,) VO landmark ids, shared across keyframes
 
 
 @dataclass(frozen=True)
