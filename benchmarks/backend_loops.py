@@ -51,14 +51,15 @@ def _visited_before(gt_t: np.ndarray, gt_T: np.ndarray, kidnap: dict) -> bool:
     return bool(len(before) and np.min(np.linalg.norm(before - place, axis=1)) < 1.5)
 
 
-def run_session(name: str, seed: int, camera_hz: float, work: Path) -> dict:
+def run_session(name: str, seed: int, camera_hz: float, work: Path, reuse: bool = False) -> dict:
     scenario, spec = SESSIONS[name]
     scenario = dataclasses.replace(scenario, camera_hz=camera_hz)
     if spec is not None:
         scenario = dataclasses.replace(scenario, sessions=(spec,))
     (session,) = [s.name for s in scenario.sessions]
-    simulate(scenario, seed, 0, work / f'{name}-{seed}', overwrite=True, progress=False)
     folder = work / f'{name}-{seed}' / scenario.name
+    if not (reuse and (folder / f'{session}.labels.json').exists()):
+        simulate(scenario, seed, 0, work / f'{name}-{seed}', overwrite=True, progress=False)
     bag = folder / session
     (result,) = replay([bag], ReplayOptions(work / f'{name}-{seed}-out', overwrite=True))
     if result.error:
@@ -112,6 +113,9 @@ def main() -> None:
     parser.add_argument('--sessions', nargs='+', default=list(SESSIONS), choices=list(SESSIONS))
     parser.add_argument('--camera-hz', type=float, default=15.0)
     parser.add_argument('--work', type=Path, help='keep bags and results here')
+    parser.add_argument(
+        '--reuse', action='store_true', help='replay the bags already simulated in --work'
+    )
     parser.add_argument('--json', type=Path, help='write the rows here')
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,7 +123,7 @@ def main() -> None:
         rows = []
         for seed in args.seeds:
             for name in args.sessions:
-                row = run_session(name, seed, args.camera_hz, work)
+                row = run_session(name, seed, args.camera_hz, work, args.reuse)
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     report = {'date': date.today().isoformat(), 'machine': machine(), 'rows': rows}

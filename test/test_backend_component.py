@@ -141,3 +141,13 @@ def test_bad_keyframes_are_dropped_and_counted(world):
     assert stats['dropped']['/vo/keyframe'] == {'invalid': 1}
     # The NaN keyframe was taken: only its bad landmarks were left out.
     assert stack.status()['keyframes'] == str(keyframes + 1)
+
+
+def test_relocalizing_before_any_keyframe_is_refused(world):
+    stack = Stack()
+    ok, message = stack.graph.call_service('/slam/relocalize')
+    assert not ok and 'no keyframe' in message
+    stack.graph.feed('/fusion/relocalize', stack.factory.header(1, 'odom'), 1)
+    stack.drive(world, loop_path(0.5, 0.5, 4, 3, laps=0.25))
+    assert stack.status()['state'] == 'mapping'
+    assert int(stack.status()['in_graph']) > 0

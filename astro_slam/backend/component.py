@@ -116,7 +116,8 @@ class Backend(Component):
         self._publish_status(t_ns)
 
     def on_relocalize_service(self) -> tuple[bool, str]:
-        self.core.request_relocalization(self.io.now_ns())
+        if not self.core.request_relocalization(self.io.now_ns()):
+            return False, 'no keyframe in the map yet: nothing to relocalize against'
         self._publish_status(self.io.now_ns())
         return True, 'relocalizing: searching the map for the next keyframes'
 
@@ -237,6 +238,7 @@ class Backend(Component):
             'verified': str(s.verified),
             'relocalizations': str(len(s.relocalizations)),
             'skipped_lifted': str(s.skipped_lifted),
+            'dropped_pending': str(s.dropped_pending),
         }
         if s.relocalizations:
             values['last_relocalization_s'] = f'{s.relocalizations[-1].seconds:.2f}'

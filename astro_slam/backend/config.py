@@ -63,8 +63,11 @@ class BackendConfig:
         20.0, 'Keyframes younger than this are not loop candidates (they are odometry).', unit='s'
     )
     # Geometric verification
+    match_ratio: float = param(
+        0.8, "Lowe's ratio of a descriptor match: best distance below this share of the second."
+    )
     ransac_px: float = param(3.0, 'PnP RANSAC reprojection threshold.', unit='px')
-    min_inliers: int = param(40, 'PnP inliers a loop or relocalization needs.')
+    min_inliers: int = param(20, 'PnP inliers a loop or relocalization needs.')
     min_inlier_ratio: float = param(0.3, 'Share of descriptor matches that must be inliers.')
     # Loop acceptance
     loop_gate_m: float = param(
@@ -93,7 +96,7 @@ class BackendConfig:
     )
     # Relocalization
     reloc_confirmations: int = param(
-        3, 'Keyframes that must agree on the pose before relocalization is committed.'
+        2, 'Keyframes that must agree on the pose before relocalization is committed.'
     )
     reloc_window: int = param(
         8, 'Recent keyframes whose hypotheses are weighed (any disagreement waits).'
@@ -103,4 +106,9 @@ class BackendConfig:
     )
     reloc_agree_rad: float = param(
         0.1, 'Same, in rotation (odometry drift over the window included).', unit='rad'
+    )
+    reloc_max_pending: int = param(
+        300,
+        'Keyframes kept while lost; older ones are dropped (they will not join the map) so '
+        'that a robot lost for long does not fill its memory.',
     )

@@ -32,6 +32,7 @@ from astro_slam.transforms import inverse, rotation_deg
 
 MAPPING = 'mapping'
 RELOCALIZING = 'relocalizing'
+_EMPTY_VIEW = KeyframeView(np.zeros((0, 3)), np.zeros((0, 2)), np.zeros((0, 32), np.uint8))
 
 
 @dataclass
@@ -97,6 +98,7 @@ class _Tentative:
 class BackendStats:
     keyframes: int = 0
     skipped_lifted: int = 0
+    dropped_pending: int = 0  # keyframes that waited too long for a relocalization
     no_camera_info: int = 0
     verified: int = 0
     loops_accepted: int = 0
@@ -137,6 +139,7 @@ class BackendCore:
         self.index = PlaceIndex(vocabulary.size)
         self.graph = PoseGraph(config.loop_kernel)
         self.verify_params = VerifyParams(
+            ratio=config.match_ratio,
             ransac_px=config.ransac_px,
             min_inliers=config.min_inliers,
             min_inlier_ratio=config.min_inlier_ratio,
@@ -163,8 +166,11 @@ class BackendCore:
 
     # -- inputs ----------------------------------------------------------------------------
 
-    def request_relocalization(self, t_ns: int) -> None:
-        """The odometry chain is broken at t_ns (kidnap, put-down, the service)."""
+    def request_relocalization(self, t_ns: int) -> bool:
+        """The odometry chain is broken at t_ns (kidnap, put-down, the service); False when
+        there is no map to search yet (mapping simply goes on)."""
+        if self.last_graph_id is None:
+            return False
         if self.state == RELOCALIZING:
             # A later request (the put-down after the lift) restarts the search from there.
             self.pending = [i for i in self.pending if self.records[i].kf.t_ns >= t_ns]
@@ -174,9 +180,10 @@ class BackendCore:
             self.pending, self.hypotheses = [], []
         self.tentative = []
         self.reloc_requested_ns = t_ns
+        return True
 
     def set_lifted(self, t_ns: int, lifted: bool) -> None:
-        if lifted and not self.lifted and self.records:
+        if lifted and not self.lifted:
             self.request_relocalization(t_ns)
         self.lifted = lifted
 
@@ -281,10 +288,19 @@ class BackendCore:
         found = self.index.search(vector, self.config.candidates, before)
         return [i for i, score in found if score >= self.config.min_similarity]
 
-    def _verify(self, rec: _Record, candidate: int) -> tuple[Verification, _Hypothesis | None]:
+    def _verify(
+        self, rec: _Record, candidate: int, guided: bool = False
+    ) -> tuple[Verification, _Hypothesis | None]:
+        """Geometric verification; guided: also search by projection where the graph predicts
+        the candidate (only when both keyframes are in the graph)."""
         assert self.K is not None
         cand = self.records[candidate]
-        result = verify(rec.kf.view, cand.kf.view, self.K, self.verify_params)
+        predicted = None
+        if guided:
+            T_map_cq = self.graph.pose(rec.id) @ rec.kf.T_base_camera
+            T_map_cc = self.graph.pose(candidate) @ cand.kf.T_base_camera
+            predicted = inverse(T_map_cq) @ T_map_cc
+        result = verify(rec.kf.view, cand.kf.view, self.K, self.verify_params, predicted)
         if not result.accepted:
             return result, None
         self.stats.verified += 1
@@ -303,7 +319,7 @@ class BackendCore:
         for candidate in self._candidates(vector, before):
             if not self.records[candidate].in_graph:
                 continue
-            result, hyp = self._verify(rec, candidate)
+            result, hyp = self._verify(rec, candidate, guided=True)
             if hyp is None:
                 continue
             moved_m, turned = _disagreement(X, hyp.X_query)
@@ -396,6 +412,11 @@ class BackendCore:
     def _relocalize(self, rec: _Record, vector: np.ndarray) -> list[LoopEvent]:
         c = self.config
         self.pending.append(rec.id)
+        if len(self.pending) > c.reloc_max_pending:
+            # Lost for long: the oldest waiting keyframes will never join the map.
+            dropped = self.pending.pop(0)
+            self.records[dropped].kf.view = _EMPTY_VIEW
+            self.stats.dropped_pending += 1
         if self.K is None or self.last_graph_id is None:
             return []
         for candidate in self._candidates(vector, self.pending[0]):

@@ -32,10 +32,12 @@ class VerifyParams:
     ratio: float = 0.8  # Lowe's ratio test on Hamming distances
     max_distance: int = 64  # bits
     ransac_px: float = 3.0
-    min_inliers: int = 40
+    min_inliers: int = 20
     min_inlier_ratio: float = 0.3
     depth_tolerance: float = 0.1  # share of the depth, plus 5 cm
     min_depth_agreement: float = 0.7  # share of inliers whose depth agrees
+    guided_radius_px: float = 40.0  # search by projection: how far from the prediction
+    seed_inliers: int = 8  # a first PnP this good is refined by a search by projection
 
 
 @dataclass
@@ -68,13 +70,53 @@ def match(query: KeyframeView, candidate: KeyframeView, p: VerifyParams) -> np.n
     return np.array(out, int).reshape(-1, 2)
 
 
-def verify(
-    query: KeyframeView, candidate: KeyframeView, K: np.ndarray, p: VerifyParams
-) -> Verification:
-    pairs = match(query, candidate, p)
-    n = len(pairs)
-    if n < p.min_inliers:
-        return Verification(None, n, 0, f'{n} matches')
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)
+
+
+def match_by_projection(
+    query: KeyframeView,
+    candidate: KeyframeView,
+    K: np.ndarray,
+    T_qc: np.ndarray,
+    p: VerifyParams,
+) -> np.ndarray:
+    """(M, 2) index pairs: each candidate landmark projected with the predicted T_qc, matched
+    to the query keypoint within guided_radius_px of it with the nearest descriptor (mutually
+    nearest, within max_distance)."""
+    pc = candidate.points_c @ T_qc[:3, :3].T + T_qc[:3, 3]
+    front = pc[:, 2] > 0.1
+    if not front.any() or len(query.xy) == 0:
+        return np.zeros((0, 2), int)
+    uv = pc[front, :2] / pc[front, 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
+    near = np.linalg.norm(query.xy[:, None, :] - uv[None, :, :], axis=2) < p.guided_radius_px
+    if not near.any():
+        return np.zeros((0, 2), int)
+    xor = np.bitwise_xor(query.descriptors[:, None, :], candidate.descriptors[front][None, :, :])
+    distance = _POPCOUNT[xor].sum(axis=2)
+    distance = np.where(near, distance, 10**6)
+    best_c = distance.argmin(axis=1)
+    best_q = distance.argmin(axis=0)
+    q = np.arange(len(query.xy))
+    good = (distance[q, best_c] <= p.max_distance) & (best_q[best_c] == q)
+    return np.c_[q[good], np.flatnonzero(front)[best_c[good]]]
+
+
+def _union(pairs: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """pairs plus the pairs of `more` whose query keypoint is not matched yet."""
+    if not len(more):
+        return pairs
+    known = set(pairs[:, 0].tolist())
+    extra = more[[q not in known for q in more[:, 0]]]
+    return np.vstack([pairs, extra]) if len(extra) else pairs
+
+
+def _pnp(
+    query: KeyframeView, candidate: KeyframeView, K: np.ndarray, pairs: np.ndarray, p: VerifyParams
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """T_qc from PnP RANSAC refined on its inliers, and the inliers under the refined pose."""
+    none = np.zeros(0, int)
+    if len(pairs) < 6:
+        return None, none
     object_points = candidate.points_c[pairs[:, 1]].astype(np.float64)
     image_points = query.xy[pairs[:, 0]].astype(np.float64)
     ok, rvec, tvec, inliers = cv2.solvePnPRansac(
@@ -87,24 +129,45 @@ def verify(
         confidence=0.999,
         flags=cv2.SOLVEPNP_EPNP,
     )
-    if not ok or inliers is None or len(inliers) < p.min_inliers:
-        return Verification(None, n, 0 if inliers is None else len(inliers), 'few inliers')
+    if not ok or inliers is None or len(inliers) < 6:
+        return None, none
     inliers = inliers.ravel()
     rvec, tvec = cv2.solvePnPRefineLM(
         object_points[inliers], image_points[inliers], K, None, rvec, tvec
     )
     T_qc = make_transform(cv2.Rodrigues(rvec)[0], tvec.ravel())
-    # Inliers again under the refined pose.
     projected, _ = cv2.projectPoints(object_points, rvec, tvec, K, None)
     in_q = object_points @ T_qc[:3, :3].T + T_qc[:3, 3]
     error = np.linalg.norm(projected.reshape(-1, 2) - image_points, axis=1)
-    inliers = np.flatnonzero((error < p.ransac_px) & (in_q[:, 2] > 0))
-    count = len(inliers)
-    if count < p.min_inliers or count < p.min_inlier_ratio * n:
+    return T_qc, np.flatnonzero((error < p.ransac_px) & (in_q[:, 2] > 0))
+
+
+def verify(
+    query: KeyframeView,
+    candidate: KeyframeView,
+    K: np.ndarray,
+    p: VerifyParams,
+    T_qc_predicted: np.ndarray | None = None,
+) -> Verification:
+    """Verifies a candidate. Landmarks are also matched by projection: with T_qc_predicted
+    (from the pose graph) from the start; without it, around the pose of a first PnP on the
+    descriptor matches alone, when it has at least seed_inliers (relocalization: a place seen
+    from aside leaves too few ratio-test matches for the final threshold)."""
+    pairs = match(query, candidate, p)
+    if T_qc_predicted is not None:
+        pairs = _union(pairs, match_by_projection(query, candidate, K, T_qc_predicted, p))
+    T_qc, inliers = _pnp(query, candidate, K, pairs, p)
+    seeded = T_qc is not None and p.seed_inliers <= len(inliers) < p.min_inliers
+    if T_qc_predicted is None and seeded:
+        assert T_qc is not None
+        pairs = _union(pairs, match_by_projection(query, candidate, K, T_qc, p))
+        T_qc, inliers = _pnp(query, candidate, K, pairs, p)
+    n, count = len(pairs), len(inliers)
+    if T_qc is None or count < p.min_inliers or count < p.min_inlier_ratio * n:
         return Verification(None, n, count, f'{count} of {n} matches fit one pose')
-    z_pred = in_q[inliers, 2]
+    in_q = candidate.points_c[pairs[inliers, 1]] @ T_qc[:3, :3].T + T_qc[:3, 3]
     z_seen = query.points_c[pairs[inliers, 0], 2]
-    agree = np.abs(z_pred - z_seen) < p.depth_tolerance * z_seen + 0.05
+    agree = np.abs(in_q[:, 2] - z_seen) < p.depth_tolerance * z_seen + 0.05
     if agree.mean() < p.min_depth_agreement:
         return Verification(None, n, count, f'depth agrees on {agree.mean():.0%} of inliers')
     return Verification(T_qc, n, count)
