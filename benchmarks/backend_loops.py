@@ -4,7 +4,9 @@ Per home seed, three simulated sessions, each replayed through the default stack
 (visual_odometry + fusion + backend) exactly as `astro-slam replay` runs it:
 - `aliasing`: six rooms, two of them furnished alike, visited in turn (150 s);
 - `kidnap`: picked up mid-patrol and put down in another room (90 s);
-- `loops`: a 5-minute daylight patrol that revisits every room (300 s).
+- `loops`: a 5-minute daylight patrol that revisits every room (300 s);
+- `kidnap-late`: a 4-minute patrol, picked up after 108 s and put down in a random room, which
+  the patrol has usually mapped by then.
 
 Reported per session: ATE RMSE and RPE (1 m) of VO alone (vo.tum), fused odometry alone
 (odom.tum) and the backend (slam.tum: map -> odom composed with odometry, as a robot sees it
@@ -40,6 +42,8 @@ SESSIONS = {
     'aliasing': (SCENARIOS['aliasing'], None),
     'kidnap': (SCENARIOS['kidnap'], None),
     'loops': (SCENARIOS['home-day'], SessionSpec('day', 300.0, people=1)),
+    # Kidnapped at 45 % of 4 minutes, when the patrol has been through most rooms.
+    'kidnap-late': (SCENARIOS['kidnap'], SessionSpec('day', 240.0, faults=('kidnap',))),
 }
 
 

@@ -57,7 +57,9 @@ class BackendConfig:
     )
     candidates: int = param(5, 'Place candidates verified per keyframe.')
     min_similarity: float = param(
-        0.2, 'Least place-vector similarity (cosine, 0..1) of a candidate.'
+        0.1,
+        'Least place-vector similarity (cosine, 0..1) of a candidate: a low bar, the index '
+        'only orders candidates and verification decides.',
     )
     exclude_recent_s: float = param(
         20.0, 'Keyframes younger than this are not loop candidates (they are odometry).', unit='s'

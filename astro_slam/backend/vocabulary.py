@@ -9,6 +9,7 @@ normalised, so two keyframes' similarity is the dot product of their vectors.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -53,7 +54,7 @@ class Vocabulary:
                 if str(data['format']) != FORMAT:
                     raise VocabularyError(f'{path}: format {data["format"]}, expected {FORMAT}')
                 return cls(data['words'], data['idf'])
-        except (OSError, KeyError, ValueError) as err:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
             if isinstance(err, VocabularyError):
                 raise
             raise VocabularyError(f'{path}: not a vocabulary file ({err})') from None
@@ -98,6 +99,24 @@ def _majority(bits: np.ndarray, labels: np.ndarray, k: int, old: np.ndarray) -> 
     return np.packbits(centres, axis=1)
 
 
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)
+
+
+def _seed_words(descriptors: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding under the Hamming distance: each new word drawn with probability
+    proportional to the squared distance to the nearest word so far (no two seeds in one
+    cluster, unlike a uniform draw)."""
+    words = [descriptors[rng.integers(len(descriptors))]]
+    nearest = _POPCOUNT[np.bitwise_xor(descriptors, words[0])].sum(1).astype(np.float64)
+    for _ in range(k - 1):
+        weights = nearest**2
+        pick = rng.choice(len(descriptors), p=weights / weights.sum()) if weights.sum() else 0
+        words.append(descriptors[pick])
+        distance = _POPCOUNT[np.bitwise_xor(descriptors, descriptors[pick])].sum(1)
+        np.minimum(nearest, distance, out=nearest)
+    return np.array(words)
+
+
 def train(
     descriptor_sets: list[np.ndarray],
     k: int = 1024,
@@ -107,7 +126,7 @@ def train(
     progress: bool = False,
 ) -> Vocabulary:
     """k-majority clustering of the descriptors (a random subset of max_descriptors when there
-    are more), and IDF over all the sets (one set per image).
+    are more) from a k-means++ seeding, and IDF over all the sets (one set per image).
 
     Raises:
         ValueError: fewer descriptors than words.
@@ -118,7 +137,8 @@ def train(
     rng = np.random.default_rng(seed)
     if len(descriptors) > max_descriptors:
         descriptors = descriptors[rng.choice(len(descriptors), max_descriptors, replace=False)]
-    words = descriptors[rng.choice(len(descriptors), k, replace=False)].copy()
+    seeding = descriptors[rng.choice(len(descriptors), min(len(descriptors), 100_000), False)]
+    words = _seed_words(seeding, k, rng)
     bits = np.unpackbits(descriptors, axis=1)
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     steps = range(iterations)
@@ -127,8 +147,15 @@ def train(
 
         steps = tqdm(steps, desc='k-majority')
     for _ in steps:
-        labels = np.array([m.trainIdx for m in matcher.match(descriptors, words)])
+        matches = matcher.match(descriptors, words)
+        labels = np.array([m.trainIdx for m in matches])
         new = _majority(bits, labels, k, words)
+        # A word no descriptor chose (a second seed in one cluster) moves to the descriptors
+        # farthest from their words: a cluster that had no seed gets one.
+        empty = np.setdiff1d(np.arange(k), labels)
+        if len(empty):
+            far = np.argsort([-m.distance for m in matches], kind='stable')[: len(empty)]
+            new[empty] = descriptors[far]
         if np.array_equal(new, words):
             break
         words = new
