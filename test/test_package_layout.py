@@ -162,6 +162,8 @@ def test_wheel_installs_launch_config_rviz_and_ament_marker(tmp_path):
     assert {'astro_slam/', 'astro_fusion/', 'astro_mapping/'} <= {
         n.split('/')[0] + '/' for n in names
     }
+    # Models and vocabularies ship inside the package: nothing is downloaded at run time.
+    assert 'astro_slam/backend/data/orb_vocabulary.npz' in names
 
 
 def test_launch_files_parse_and_declare_their_arguments():

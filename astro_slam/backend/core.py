@@ -6,7 +6,8 @@ then (1) fit the graph: the correction it asks for is within what odometry can h
 since the candidate (or since the last loop), and (2) be confirmed: `loop_confirmations`
 consecutive keyframes find loops that ask for the same correction. Only then are the loops
 committed, under a Cauchy kernel as a last line of defence. A loop that fits a graph freshly
-corrected by a committed one is taken at once.
+corrected by a committed one is taken at once. With local_ba, each new keyframe is also tied to
+the one before by a windowed bundle adjustment (bundle_adjustment.py).
 
 After a kidnap (the robot lifted, a relocalization request, or the service) the odometry chain
 is broken: new keyframes wait outside the graph while the place index is searched without a

@@ -64,6 +64,13 @@ class FloorGrid:
                 return False
         return True
 
+    def _nearest_free(self, cell: tuple[int, int]) -> tuple[int, int]:
+        free = np.argwhere(~self.blocked)
+        if not len(free):
+            return cell
+        i = int(np.argmin(np.hypot(*(free - np.array(cell)).T)))
+        return int(free[i, 0]), int(free[i, 1])
+
     def plan(self, start: np.ndarray, goal: np.ndarray) -> list[np.ndarray]:
         """Shortest free path (A*, 8-connected), shortened by line of sight.
 
@@ -71,6 +78,10 @@ class FloorGrid:
             ValueError: no free path (a door blocked by a new object, a start inside furniture).
         """
         s, g = self.cell(start), self.cell(goal)
+        if self.blocked[s] and not self.occupied[s]:
+            # A robot brushing a door frame stands inside the safety margin: leave from the
+            # nearest cell outside it (a kidnap can start anywhere on the way).
+            s = self._nearest_free(s)
         if self.blocked[s] or self.blocked[g]:
             raise ValueError(f'start {start} or goal {goal} is not free')
         steps = [
