@@ -227,3 +227,13 @@ def test_changes_between_sessions_are_real_and_labelled(home):
     assert np.abs(colours[0] - colours[1]).sum() > 60
     assert any(e['kind'] == 'rearranged' for e in events)
     assert home.boxes is not minor.boxes  # the base home is left as it was
+
+
+def test_a_kidnap_may_start_with_the_robot_brushing_a_door_frame():
+    # Home 2's patrol is picked up at 41 s within the safety margin of a door: the carry
+    # leaves from the nearest free cell (this used to raise 'start ... is not free').
+    plan = plan_session(generate_home(2), SCENARIOS['kidnap'], 0, 0, [])
+    (kidnap,) = [e for e in plan.motion.events if e['kind'] == 'kidnap']
+    assert kidnap['t1_s'] > kidnap['t0_s']
+    lifted = plan.motion.lifted
+    assert lifted.any() and not lifted[0] and not lifted[-1]
