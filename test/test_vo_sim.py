@@ -77,6 +77,24 @@ def test_vo_trajectory_is_centimetre_accurate(session):
     assert errors.ate_rmse_m < 0.05
 
 
+def test_backend_places_every_keyframe_and_publishes_the_map_pose(session):
+    """The default stack ends in the backend: every VO keyframe joins its graph (but one taken
+    before the fused odometry's first estimate), and the map pose (slam.tum) is no worse than
+    the fused odometry it starts from."""
+    _, folder = session
+    run = json.loads((folder / 'run.json').read_text())
+    backend = run['nodes']['backend']['diagnostics']
+    unplaced = backend['no_odometry'] + backend['no_extrinsics']
+    vo_keyframes = run['nodes']['visual_odometry']['diagnostics']['keyframes']
+    assert backend['keyframes'] + unplaced == vo_keyframes and unplaced <= 1
+    assert backend['state'] == 'mapping'
+    truth = read_tum(folder / 'ground_truth.tum')
+    slam = evaluate(*read_tum(folder / 'slam.tum'), *truth)
+    odom = evaluate(*read_tum(folder / 'odom.tum'), *truth)
+    assert slam.matched >= 0.9 * odom.matched
+    assert slam.ate_rmse_m <= odom.ate_rmse_m + 0.01
+
+
 def _keyframes(folder):
     with BagReader(folder / 'bag') as reader:
         # A keyframe goes out confirm_frames after it was taken: its header has the image stamp.
