@@ -73,12 +73,16 @@ class BackendConfig:
     min_inlier_ratio: float = param(0.3, 'Share of descriptor matches that must be inliers.')
     # Loop acceptance
     loop_gate_m: float = param(
-        0.3,
+        0.2,
         'A loop may move the graph this much, plus loop_gate_per_m of the path since the '
         'candidate (or since the last loop).',
         unit='m',
     )
-    loop_gate_per_m: float = param(0.05, 'Loop gate growth per metre of odometry.', unit='1')
+    loop_gate_per_m: float = param(
+        0.02,
+        'Loop gate growth per metre of odometry: twice the fused odometry drift (about 1 %).',
+        unit='1',
+    )
     loop_gate_rad: float = param(
         0.17, 'Rotation a loop may correct, plus loop_gate_rad_per_m.', unit='rad'
     )
