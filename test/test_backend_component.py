@@ -12,6 +12,7 @@ from astro_slam.backend.config import BackendConfig
 from astro_slam.framework.graph import Graph
 from astro_slam.msgs.camera import CameraModel, model_to_camera_info
 from astro_slam.msgs.diagnostics import from_diagnostic_array
+from astro_slam.msgs.keyframe import to_keyframe_cloud
 from astro_slam.msgs.pointcloud import array_to_cloud
 from astro_slam.msgs.poses import (
     from_path,
@@ -27,21 +28,9 @@ K = np.array([[460.0, 0, 319.5], [0, 460.0, 239.5], [0, 0, 1]])
 
 
 def _cloud(factory, view, t_ns: int):
-    dtype = np.dtype(
-        [
-            ('x', '<f4'),
-            ('y', '<f4'),
-            ('z', '<f4'),
-            ('u', '<f4'),
-            ('v', '<f4'),
-            ('descriptor', np.uint8, (32,)),
-        ]
+    return to_keyframe_cloud(
+        factory, t_ns, 'camera', view.points_c, view.xy, view.ids, view.descriptors
     )
-    points = np.zeros(len(view.xy), dtype)
-    points['x'], points['y'], points['z'] = view.points_c.T
-    points['u'], points['v'] = view.xy.T
-    points['descriptor'] = view.descriptors
-    return array_to_cloud(factory, points, t_ns, 'camera')
 
 
 class Stack:

@@ -18,6 +18,7 @@ from astro_slam.msgs.image import (
     numpy_to_image,
 )
 from astro_slam.msgs.imu import from_imu, to_imu
+from astro_slam.msgs.keyframe import from_keyframe_cloud, to_keyframe_cloud
 from astro_slam.msgs.markers import from_marker_array, to_marker_array
 from astro_slam.msgs.occupancy import from_occupancy_grid, to_occupancy_grid
 from astro_slam.msgs.pointcloud import array_to_cloud, cloud_to_array
@@ -275,6 +276,23 @@ def test_point_cloud_with_descriptor_field_round_trip(factory):
     back = cloud_to_array(msg)
     for name in dtype.names:
         np.testing.assert_array_equal(back[name], points[name])
+
+
+def test_keyframe_cloud_round_trip_and_missing_fields(factory):
+    rng = np.random.default_rng(7)
+    points_c = rng.uniform(0.5, 5, (40, 3))
+    xy, ids = rng.uniform(0, 640, (40, 2)), np.arange(40) * 3
+    descriptors = rng.integers(0, 256, (40, 32), dtype=np.uint8)
+    msg = _wire(factory, to_keyframe_cloud(factory, T_NS, 'cam', points_c, xy, ids, descriptors))
+    back = from_keyframe_cloud(msg)
+    assert (back.t_ns, back.frame_id) == (T_NS, 'cam')
+    np.testing.assert_allclose(back.points_c, points_c, rtol=1e-6)  # float32 on the wire
+    np.testing.assert_allclose(back.xy, xy, rtol=1e-6)
+    np.testing.assert_array_equal(back.ids, ids)
+    np.testing.assert_array_equal(back.descriptors, descriptors)
+    bare = array_to_cloud(factory, np.zeros(3, [('x', '<f4'), ('y', '<f4')]), T_NS, 'cam')
+    with pytest.raises(InvalidMessage, match='lacks the fields'):
+        from_keyframe_cloud(bare)
 
 
 def test_big_endian_point_cloud_is_read(factory):

@@ -37,8 +37,8 @@ from astro_slam.framework.component import (
 from astro_slam.msgs.camera import camera_info_to_model
 from astro_slam.msgs.diagnostics import from_diagnostic_array, to_diagnostic_array
 from astro_slam.msgs.errors import InvalidMessage
+from astro_slam.msgs.keyframe import from_keyframe_cloud
 from astro_slam.msgs.markers import to_marker_array
-from astro_slam.msgs.pointcloud import cloud_to_array
 from astro_slam.msgs.poses import (
     from_odometry,
     to_path,
@@ -151,21 +151,16 @@ class Backend(Component):
         self._publish_status(t_ns)
 
     def _view(self, msg: Any) -> KeyframeView:
-        points = cloud_to_array(msg)
-        names = points.dtype.names or ()
-        if missing := {'x', 'y', 'z', 'u', 'v', 'descriptor'} - set(names):
-            raise InvalidMessage(f'keyframe lacks the fields {sorted(missing)}')
-        xyz = np.stack([points['x'], points['y'], points['z']], axis=1).astype(float)
-        xy = np.stack([points['u'], points['v']], axis=1).astype(float)
-        descriptors = np.ascontiguousarray(points['descriptor'])
-        size = self.core.vocabulary.descriptor_size
+        cloud = from_keyframe_cloud(msg)
+        descriptors, size = cloud.descriptors, self.core.vocabulary.descriptor_size
         if descriptors.dtype != np.uint8 or descriptors.shape[1:] != (size,):
             raise InvalidMessage(
                 f'keyframe descriptors are {descriptors.shape[1:]} {descriptors.dtype}; '
                 f'the vocabulary needs {size} uint8'
             )
+        xyz, xy = cloud.points_c, cloud.xy
         good = np.all(np.isfinite(xyz), axis=1) & np.all(np.isfinite(xy), axis=1) & (xyz[:, 2] > 0)
-        ids = points['id'][good].astype(np.int64) if 'id' in names else None
+        ids = cloud.ids[good] if cloud.ids is not None else None
         return KeyframeView(xyz[good], xy[good], descriptors[good], ids)
 
     def _covariance_at(self, t_ns: int) -> np.ndarray:
@@ -181,14 +176,7 @@ class Backend(Component):
             return  # no map -> odom while lost: TF users see a stale transform, not a wrong one
         edge = StampedTransform(t_ns, c.map_frame, c.odom_frame, core.T_map_odom)
         self.io.publish(self.TF.name, to_tf_message(factory, [edge]))
-        cov = core.latest_covariance()
-        kf = core.latest_keyframe()
-        if cov is None or kf is None:
-            cov = odom_cov
-        else:
-            # The keyframe's marginal plus what odometry added since (in the body frame).
-            growth = np.maximum(np.diag(odom_cov) - np.diag(kf.odom_covariance), 0.0)
-            cov = cov + np.diag(growth)
+        cov = core.pose_covariance(odom_cov)
         pose = PoseEstimate(t_ns, c.map_frame, core.T_map_odom @ T_odom_base, cov)
         self.io.publish(self.POSE.name, to_pose_with_covariance(factory, pose))
         self.counts['published'] += 1

@@ -310,6 +310,14 @@ class BackendCore:
         X_query = self.graph.pose(candidate) @ Z
         return result, _Hypothesis(rec.id, candidate, Z, X_query, result.inliers)
 
+    def _event(
+        self, h: _Hypothesis, accepted: bool, reason: str = '', relocalization: bool = False
+    ) -> LoopEvent:
+        t_ns = self.records[h.query].kf.t_ns
+        return LoopEvent(
+            t_ns, h.query, h.candidate, accepted, reason, h.inliers, relocalization, h.Z
+        )
+
     def _close_loops(self, rec: _Record, vector: np.ndarray) -> list[LoopEvent]:
         c = self.config
         if self.K is None:
@@ -320,7 +328,7 @@ class BackendCore:
         for candidate in self._candidates(vector, before):
             if not self.records[candidate].in_graph:
                 continue
-            result, hyp = self._verify(rec, candidate, guided=True)
+            _, hyp = self._verify(rec, candidate, guided=True)
             if hyp is None:
                 continue
             moved_m, turned = _disagreement(X, hyp.X_query)
@@ -331,17 +339,7 @@ class BackendCore:
                 moved_m > c.loop_gate_m + c.loop_gate_per_m * since
                 or turned > c.loop_gate_rad + c.loop_gate_rad_per_m * since
             ):
-                events.append(
-                    LoopEvent(
-                        rec.kf.t_ns,
-                        rec.id,
-                        candidate,
-                        False,
-                        f'off the graph by {moved_m:.2f} m',
-                        result.inliers,
-                        Z=hyp.Z,
-                    )
-                )
+                events.append(self._event(hyp, False, f'off the graph by {moved_m:.2f} m'))
                 continue
             self.tentative.append(_Tentative(hyp, self.stats.keyframes))
             break
@@ -354,18 +352,7 @@ class BackendCore:
         now = self.stats.keyframes
         expired = [t for t in self.tentative if now - t.index >= c.loop_window]
         self.tentative = [t for t in self.tentative if now - t.index < c.loop_window]
-        events = [
-            LoopEvent(
-                self.records[t.hyp.query].kf.t_ns,
-                t.hyp.query,
-                t.hyp.candidate,
-                False,
-                'not confirmed',
-                t.hyp.inliers,
-                Z=t.hyp.Z,
-            )
-            for t in expired
-        ]
+        events = [self._event(t.hyp, False, 'not confirmed') for t in expired]
         if not self.tentative or self.tentative[-1].hyp.query != rec.id:
             return events
         newest = self.tentative[-1].hyp
@@ -389,17 +376,7 @@ class BackendCore:
         committed = agree if len(agree) >= c.loop_confirmations else [self.tentative[-1]]
         for t in committed:
             self.graph.add_loop(t.hyp.candidate, t.hyp.query, t.hyp.Z, sigmas)
-            events.append(
-                LoopEvent(
-                    self.records[t.hyp.query].kf.t_ns,
-                    t.hyp.query,
-                    t.hyp.candidate,
-                    True,
-                    '',
-                    t.hyp.inliers,
-                    Z=t.hyp.Z,
-                )
-            )
+            events.append(self._event(t.hyp, True))
         self.stats.loops_accepted += len(committed)
         self.tentative = [t for t in self.tentative if t not in committed]
         self.graph.update()
@@ -458,18 +435,7 @@ class BackendCore:
         events = []
         for h in support:
             self.graph.add_loop(h.candidate, h.query, h.Z, sigmas)
-            events.append(
-                LoopEvent(
-                    self.records[h.query].kf.t_ns,
-                    h.query,
-                    h.candidate,
-                    True,
-                    '',
-                    h.inliers,
-                    True,
-                    h.Z,
-                )
-            )
+            events.append(self._event(h, True, relocalization=True))
         self.graph.update()
         self.stats.loops_accepted += len(events)
         self.stats.relocalizations.append(
@@ -489,16 +455,17 @@ class BackendCore:
         poses = self.graph.poses()
         return sorted((self.records[i].kf.t_ns, T) for i, T in poses.items())
 
-    def latest_covariance(self) -> np.ndarray | None:
-        """Marginal covariance (ROS order) of the newest keyframe in the graph."""
+    def pose_covariance(self, odom_covariance: np.ndarray) -> np.ndarray:
+        """Covariance (ROS order) of the map pose now: the newest keyframe's marginal plus what
+        the odometry added since (its covariance now, `odom_covariance`, against then); the
+        odometry's own before the first keyframe."""
         if self.last_graph_id is None:
-            return None
+            return odom_covariance
         if self._cov_cache is None or self._cov_cache[0] != self.last_graph_id:
             self._cov_cache = (self.last_graph_id, self.graph.covariance(self.last_graph_id))
-        return self._cov_cache[1]
-
-    def latest_keyframe(self) -> KeyframeInput | None:
-        return None if self.last_graph_id is None else self.records[self.last_graph_id].kf
+        then = self.records[self.last_graph_id].kf.odom_covariance
+        growth = np.maximum(np.diag(odom_covariance) - np.diag(then), 0.0)
+        return self._cov_cache[1] + np.diag(growth)
 
     def position(self, i: int) -> np.ndarray:
         return self.graph.pose(i)[:3, 3]

@@ -70,9 +70,6 @@ def match(query: KeyframeView, candidate: KeyframeView, p: VerifyParams) -> np.n
     return np.array(out, int).reshape(-1, 2)
 
 
-_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)
-
-
 def match_by_projection(
     query: KeyframeView,
     candidate: KeyframeView,
@@ -92,7 +89,7 @@ def match_by_projection(
     if not near.any():
         return np.zeros((0, 2), int)
     xor = np.bitwise_xor(query.descriptors[:, None, :], candidate.descriptors[front][None, :, :])
-    distance = _POPCOUNT[xor].sum(axis=2)
+    distance = np.bitwise_count(xor).sum(axis=2, dtype=np.int32)
     distance = np.where(near, distance, 10**6)
     best_c = distance.argmin(axis=1)
     best_q = distance.argmin(axis=0)

@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from astro_slam.vo.matching import distances
+
 DEFAULT_VOCABULARY = Path(__file__).with_name('data') / 'orb_vocabulary.npz'
 FORMAT = 'astro_slam.vocabulary/1'
 
@@ -99,20 +101,17 @@ def _majority(bits: np.ndarray, labels: np.ndarray, k: int, old: np.ndarray) -> 
     return np.packbits(centres, axis=1)
 
 
-_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)
-
-
 def _seed_words(descriptors: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """k-means++ seeding under the Hamming distance: each new word drawn with probability
     proportional to the squared distance to the nearest word so far (no two seeds in one
     cluster, unlike a uniform draw)."""
     words = [descriptors[rng.integers(len(descriptors))]]
-    nearest = _POPCOUNT[np.bitwise_xor(descriptors, words[0])].sum(1).astype(np.float64)
+    nearest = distances(descriptors, words[0]).astype(np.float64)
     for _ in range(k - 1):
         weights = nearest**2
         pick = rng.choice(len(descriptors), p=weights / weights.sum()) if weights.sum() else 0
         words.append(descriptors[pick])
-        distance = _POPCOUNT[np.bitwise_xor(descriptors, descriptors[pick])].sum(1)
+        distance = distances(descriptors, descriptors[pick])
         np.minimum(nearest, distance, out=nearest)
     return np.array(words)
 

@@ -30,7 +30,7 @@ from astro_slam.framework.component import (
 from astro_slam.msgs.camera import camera_info_to_model
 from astro_slam.msgs.diagnostics import to_diagnostic_array
 from astro_slam.msgs.errors import InvalidMessage
-from astro_slam.msgs.pointcloud import array_to_cloud
+from astro_slam.msgs.keyframe import to_keyframe_cloud
 from astro_slam.msgs.poses import from_odometry, to_odometry
 from astro_slam.msgs.time import header_ns
 from astro_slam.transforms import inverse
@@ -224,26 +224,10 @@ class VisualOdometry(Component):
         self.counts['published'] += 1
 
     def _publish_keyframe(self, kf: Keyframe, camera_frame: str) -> None:
-        d = kf.descriptors
-        dtype = np.dtype(
-            [
-                ('x', '<f4'),
-                ('y', '<f4'),
-                ('z', '<f4'),
-                ('u', '<f4'),
-                ('v', '<f4'),
-                ('id', '<u4'),
-                ('descriptor', d.dtype, (d.shape[1],)),
-            ]
+        cloud = to_keyframe_cloud(
+            self.io.factory, kf.t_ns, camera_frame, kf.points_c, kf.xy, kf.ids, kf.descriptors
         )
-        points = np.zeros(len(kf.ids), dtype)
-        points['x'], points['y'], points['z'] = kf.points_c.T
-        points['u'], points['v'] = kf.xy.T
-        points['id'] = kf.ids.astype(np.uint32)
-        points['descriptor'] = d
-        self.io.publish(
-            self.KEYFRAME.name, array_to_cloud(self.io.factory, points, kf.t_ns, camera_frame)
-        )
+        self.io.publish(self.KEYFRAME.name, cloud)
         self.counts['keyframes'] += 1
 
     def _publish_status(self, result: TrackResult) -> None:
