@@ -15,10 +15,11 @@ COMPONENTS: dict[str, str] = {
     'visual_odometry': 'astro_slam.vo.component:VisualOdometry',
     'fusion': 'astro_fusion.fusion:Fusion',
     'backend': 'astro_slam.backend.component:Backend',
+    'map_server': 'astro_mapping.component:MapServer',
 }
 
 # What `astro-slam replay` runs without --components.
-DEFAULT_STACK: tuple[str, ...] = ('fusion', 'visual_odometry', 'backend')
+DEFAULT_STACK: tuple[str, ...] = ('fusion', 'visual_odometry', 'backend', 'map_server')
 
 
 def load_component(name: str) -> type[Component]:

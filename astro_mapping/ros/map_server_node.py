@@ -1,18 +1,25 @@
-"""Map server node: keyframes and the optimized path in, /map and /map_layers out.
+"""Map server node: keyframes and the optimized path in; the long-term map kept and published.
 
-Topics, parameters and frames: docs/ARCHITECTURE.md. The component this node hosts has not landed
-yet, so `main` reports that and exits 1 rather than start a node that does nothing.
+Subscribes: vo/keyframe, slam/path, camera/left/camera_info (parameter camera_info_topic);
+/tf_static for T_base_camera.
+Publishes: map (nav_msgs/OccupancyGrid, transient local), map_layers (MarkerArray: rooms,
+doors, places, landmarks by persistence, changes), map_server/status (DiagnosticArray: bytes
+per layer against memory_budget_bytes).
+Service: map_server/save_map (std_srvs/Trigger): merge the session and save to map_path.
+Parameters: astro_mapping.config.MapServerConfig (config/astro_slam.yaml).
+The map is also saved every save_period_s and when the node shuts down.
 """
 
 from __future__ import annotations
 
 import sys
 
-from astro_slam.ros.unavailable import unavailable
+from astro_mapping.component import MapServer
+from astro_slam.ros.binding import run_component
 
 
 def main(args: list[str] | None = None) -> int:
-    return unavailable('map_server_node', 'the long-term layered map server')
+    return run_component(MapServer, args)
 
 
 if __name__ == '__main__':

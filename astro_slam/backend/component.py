@@ -16,6 +16,7 @@ Frames: T_base_camera from TF (/tf_static).
 from __future__ import annotations
 
 import bisect
+import pathlib
 from collections import deque
 from typing import Any
 
@@ -76,6 +77,28 @@ class Backend(Component):
         self.next_output_ns = 0
         self.next_path_ns = 0
         self.counts = {'keyframes': 0, 'no_odometry': 0, 'no_extrinsics': 0, 'published': 0}
+        self.map_error = ''
+        self.map_places = 0
+        if config.map_path:
+            self._load_map(pathlib.Path(config.map_path))
+
+    def _load_map(self, path: pathlib.Path) -> None:
+        """The saved map's places, to relocalize in; a missing file means a first session."""
+        from astro_mapping.places import map_places
+        from astro_mapping.store import MapFileError, load
+
+        if not path.exists():
+            self.io.logger.info('no map at %s yet: mapping from scratch', path)
+            return
+        try:
+            places = map_places(load(path, readonly=True))
+        except MapFileError as err:
+            self.map_error = f'{err}; mapping from scratch'
+            self.io.logger.error(self.map_error)
+            return
+        self.core.load_map(places)
+        self.map_places = len(places)
+        self.io.logger.info('%d places of %s loaded: relocalizing', len(places), path)
 
     def interface(self) -> Interface:
         c = self.config
@@ -242,8 +265,11 @@ class Backend(Component):
                     )
                 }
             )
+        values['map_places'] = str(self.map_places)
         level = DiagnosticStatus.OK if core.state == MAPPING else DiagnosticStatus.WARN
         message = core.state if core.K is not None else f'{core.state}; no camera_info: no loops'
+        if self.map_error:
+            level, message = DiagnosticStatus.ERROR, self.map_error
         status = DiagnosticStatus('backend', level, message, 'backend', values)
         self.io.publish(self.STATUS.name, to_diagnostic_array(self.io.factory, [status], t_ns))
 
@@ -257,6 +283,8 @@ class Backend(Component):
             'verified': s.verified,
             'skipped_lifted': s.skipped_lifted,
             'relocalization_s': [r.seconds for r in s.relocalizations],
+            'map_places': self.map_places,
+            'map_error': self.map_error,
             # For scoring against ground truth: stamps of both keyframes and the measured
             # T_candidate_query (x, y, z, qx, qy, qz, qw).
             'loop_events': [

@@ -19,6 +19,11 @@ class BackendConfig:
         'camera/left/camera_info',
         "Intrinsics of the keyframes' pixels (camera/color/camera_info on an RGB-D rig).",
     )
+    map_path: str = param(
+        '',
+        'Saved long-term map to relocalize in at the start (read only: the map server writes '
+        "it). '' or a missing file: start a new map where the robot stands.",
+    )
     publish_rate_hz: float = param(20.0, 'Rate of map -> odom and /slam/pose.', unit='Hz')
     path_period_s: float = param(
         1.0, 'Least time between /slam/path messages (a loop publishes at once).', unit='s'

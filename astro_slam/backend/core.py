@@ -51,6 +51,17 @@ class _Record:
     kf: KeyframeInput
     path_m: float  # odometry distance since the first keyframe
     in_graph: bool = False
+    from_map: bool = False  # a place of the saved map, fixed in the graph
+
+
+@dataclass
+class MapPlace:
+    """A place of the saved map as the backend uses it: a fixed pose and what it saw."""
+
+    t_ns: int
+    T_map_base: np.ndarray
+    T_base_camera: np.ndarray
+    view: KeyframeView
 
 
 @dataclass
@@ -164,6 +175,52 @@ class BackendCore:
         self.segment_start: int | None = None  # first keyframe of the current odometry chain
         self.K_refined: np.ndarray | None = None  # refine_intrinsics: the latest estimate
         self.ba_rms_px: float | None = None
+        self.awaiting_first_keyframe = False  # a saved map is loaded: relocalize from the start
+
+    def load_map(self, places: list[MapPlace]) -> None:
+        """Places of a saved map, before any keyframe: fixed in the graph (their frame is the
+        map frame), searched like keyframes; the session starts by relocalizing in them."""
+        if self.records:
+            raise RuntimeError('load_map must come before the first keyframe')
+        fixed = np.diag([1e-6] * 3 + [1e-8] * 3)
+        for i, place in enumerate(places):
+            kf = KeyframeInput(
+                place.t_ns, place.T_map_base, fixed, place.T_base_camera, place.view
+            )
+            rec = _Record(i, kf, 0.0, in_graph=True, from_map=True)
+            self.records.append(rec)
+            # Sorted before any session stamp whatever the stamps say (a clock reset between
+            # sessions): `times` only orders keyframes for the recent-past exclusion.
+            self.times.append(-len(places) + i)
+            self.graph.add_pose(i, place.T_map_base)
+            self.graph.add_prior(i, place.T_map_base, fixed)
+            self.index.add(self.vocabulary.vector(place.view.descriptors))
+        if places:
+            self.graph.update()
+            self.last_graph_id = len(places) - 1
+            self.state = RELOCALIZING
+            self.awaiting_first_keyframe = True
+
+    def locate(
+        self, view: KeyframeView, T_base_camera: np.ndarray
+    ) -> tuple[np.ndarray, int] | None:
+        """One keyframe placed in the map without a pose prior: (T_map_base, inliers) of the
+        best verified candidate, or None. Changes nothing (for evaluation and tools)."""
+        if self.K is None:
+            return None
+        kf = KeyframeInput(0, np.eye(4), np.zeros((6, 6)), T_base_camera, view)
+        probe = _Record(-1, kf, 0.0)
+        best, verified = None, self.stats.verified
+        for candidate in self._candidates(
+            self.vocabulary.vector(view.descriptors), len(self.records)
+        ):
+            if not self.records[candidate].in_graph:
+                continue
+            _, hyp = self._verify(probe, candidate)
+            if hyp is not None and (best is None or hyp.inliers > best.inliers):
+                best = hyp
+        self.stats.verified = verified
+        return (best.X_query, best.inliers) if best is not None else None
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -193,8 +250,11 @@ class BackendCore:
         if self.lifted:
             self.stats.skipped_lifted += 1
             return []
+        if self.awaiting_first_keyframe:
+            self.reloc_requested_ns = kf.t_ns  # relocalization time counts from here
+            self.awaiting_first_keyframe = False
         path = 0.0
-        if self.records:
+        if self.records and not self.records[-1].from_map:
             prev = self.records[-1]
             step = inverse(prev.kf.T_odom_base) @ kf.T_odom_base
             path = prev.path_m + float(np.linalg.norm(step[:3, 3]))
@@ -453,7 +513,9 @@ class BackendCore:
     def keyframe_poses(self) -> list[tuple[int, np.ndarray]]:
         """(stamp, T_map_base) of every keyframe in the graph, in time order."""
         poses = self.graph.poses()
-        return sorted((self.records[i].kf.t_ns, T) for i, T in poses.items())
+        return sorted(
+            (self.records[i].kf.t_ns, T) for i, T in poses.items() if not self.records[i].from_map
+        )
 
     def pose_covariance(self, odom_covariance: np.ndarray) -> np.ndarray:
         """Covariance (ROS order) of the map pose now: the newest keyframe's marginal plus what

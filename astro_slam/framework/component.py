@@ -129,3 +129,7 @@ class Component:
     def diagnostics(self) -> dict[str, Any]:
         """Counters and state a host may report (run.json, diagnostics)."""
         return {}
+
+    def shutdown(self) -> None:
+        """Called once when the host stops (end of a bag, Ctrl-C): last chance to save.
+        Publishing here may fail live (the context can be shut down already)."""

@@ -194,6 +194,11 @@ class Graph:
                     return result if result is not None else (False, 'the service failed')
         raise KeyError(f'no component offers the service {name!r}')
 
+    def shutdown(self) -> None:
+        """Ends the run: each component's shutdown(), in the order they were added."""
+        for node in self.nodes:
+            node.dispatcher.call('shutdown', node.component.shutdown)
+
     def stats(self) -> dict[str, Any]:
         return {
             type(n.component).node_name: {

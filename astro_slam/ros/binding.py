@@ -182,6 +182,7 @@ def run_component(component_cls: type[Component], args: list[str] | None = None)
         pass
     finally:
         if node is not None:
+            node.dispatcher.call('shutdown', node.component.shutdown)
             node.destroy_node()
         rclpy.try_shutdown()
     return 0

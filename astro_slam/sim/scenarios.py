@@ -62,6 +62,33 @@ def _day(duration: float = 120.0, **kw: Any) -> SessionSpec:
     return SessionSpec('day', duration, **kw)
 
 
+# A month of daily patrols: the time of day turns through morning, afternoon, evening and
+# night; chairs and bags move daily, two rooms are redone (days 10 and 20); faults rotate.
+_MONTH_LIGHT = (  # start hour, share of ceiling lights on, dimming
+    (9.5, 0.3, 1.0),
+    (14.0, 0.0, 1.0),
+    (19.0, 0.7, 0.6),
+    (22.5, 0.5, 0.2),
+)
+_MONTH_FAULTS: tuple[tuple[str, ...], ...] = ((), ('slip',), ('jitter',), ('dropped_frames',), ())
+
+
+def _month_day(day: int) -> SessionSpec:
+    hour, lights_on, dimming = _MONTH_LIGHT[day % len(_MONTH_LIGHT)]
+    return SessionSpec(
+        f'day{day + 1:02d}',
+        60.0,
+        day=day,
+        start_hour=hour,
+        lights_on=lights_on,
+        dimming=dimming,
+        changes='none' if day == 0 else 'major' if day in (10, 20) else 'minor',
+        people=day % 3,
+        pets=day % 2,
+        faults=_MONTH_FAULTS[day % len(_MONTH_FAULTS)],
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     'tiny': Scenario(
         'tiny',
@@ -118,6 +145,13 @@ SCENARIOS: dict[str, Scenario] = {
             ),
         ),
         description='a week: furniture moved, evening and night light, faults',
+    ),
+    'home-month': Scenario(
+        'home-month',
+        tuple(_month_day(d) for d in range(30)),
+        n_rooms=3,
+        laps=1,
+        description='thirty daily one-minute patrols: light, change, people and faults',
     ),
     'kidnap': Scenario(
         'kidnap',

@@ -68,8 +68,13 @@ def simulate(
     home: Home | None = None,
     overwrite: bool = False,
     progress: bool | None = None,
+    sessions: range | None = None,
 ) -> list[SessionResult]:
-    """Simulates all sessions in order; changes carry over from one session to the next."""
+    """Simulates the sessions in order; changes carry over from one session to the next.
+
+    With `sessions`, only those are recorded; the changes of the ones before still apply, so a
+    long scenario can be split over processes and give the same bags.
+    """
     from tqdm import tqdm
 
     folder = out / scenario.name
@@ -83,7 +88,11 @@ def simulate(
     (folder / 'scenario.yaml').write_text(
         yaml.safe_dump(scenario_to_dict(scenario), sort_keys=False), encoding='utf-8'
     )
-    frames_total = int(sum(s.duration_s * scenario.camera_hz for s in scenario.sessions))
+    wanted = sessions if sessions is not None else range(len(scenario.sessions))
+    frames_total = int(
+        sum(s.duration_s for i, s in enumerate(scenario.sessions) if i in wanted)
+        * scenario.camera_hz
+    )
     results = []
     current = base
     with tqdm(
@@ -97,6 +106,8 @@ def simulate(
             current, changes = apply_changes(
                 current, spec.changes, np.random.default_rng([seed, index, 0])
             )
+            if index not in wanted:
+                continue
             plan = plan_session(current, scenario, index, seed, changes)
             bag = folder / spec.name
             recorder = SessionRecorder(plan)

@@ -197,6 +197,7 @@ def _run(
             except BagTruncated as err:
                 result.truncated = True
                 result.warnings.append(str(err))
+            graph.shutdown()  # the map server saves here, as on Ctrl-C live
     result.wall_s = time.perf_counter() - start_wall
     result.messages = sum(counts.values())
     if first_ns is not None and last_ns is not None:

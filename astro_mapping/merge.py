@@ -1,0 +1,279 @@
+"""One session merged into the long-term map.
+
+The session's keyframes arrive with their final optimized poses (the backend's /slam/path at
+merge time), so its places are anchored where the optimization put them. Its landmarks (VO ids,
+one per physical point within the session) are averaged over the keyframes that saw them and
+associated with the map's landmarks by position and descriptor:
+- re-observed landmarks are strengthened (sessions seen, position averaged);
+- map landmarks that a session keyframe looked at and did not see count a miss; "looked at"
+  means in the image, in range, and not hidden: the keyframe saw something at least as far
+  away in that direction;
+- the session's other landmarks join as tentative (seen in one session).
+A place whose view changed (a good share of what it saw, where the session looked, is gone: a
+sofa moved) is replaced by the session's places there; a room where most of what the map expected
+was missed (furniture rearranged) is re-shaped: all its old places and its missed landmarks
+go, and the session's places there replace them.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from astro_mapping.floor import FloorParams, integrate, merge_floor
+from astro_mapping.layers import Change, FloorLayer, Landmarks, LongTermMap, Place
+from astro_mapping.rooms import RoomParams, room_of, segment
+from astro_slam.transforms import inverse
+from astro_slam.vo.matching import best_pairs, distances
+
+
+@dataclass
+class SessionKeyframe:
+    """What the map server keeps of a keyframe until the merge (no pixels)."""
+
+    t_ns: int
+    T_base_camera: np.ndarray
+    points_c: np.ndarray  # (N, 3) float32, camera frame
+    ids: np.ndarray  # (N,) int64 VO landmark ids
+    descriptors: np.ndarray  # (N, 32) uint8
+
+
+@dataclass(frozen=True)
+class MergeParams:
+    associate_radius_m: float = 0.10
+    max_hamming: int = 64
+    # The VO publishes only landmarks it confirmed static over several frames; most are in one
+    # keyframe only (the next keyframe makes its own), so one is enough for the map.
+    min_keyframes: int = 1
+    floor_min_keyframes: int = 2  # for the floor layer, which the planner trusts
+    min_depth_m: float = 0.3
+    max_depth_m: float = 4.0
+    occlusion_cell_px: int = 16
+    major_change_share: float = 0.5  # of a room's expected landmarks missed
+    major_change_min_expected: int = 200  # landmarks expected in the room
+    stale_place_share: float = 0.3  # of a place's expected landmarks missed: its view changed
+    stale_place_min_expected: int = 20  # of a place's landmarks, for its view to be judged
+    floor: FloorParams = field(default_factory=FloorParams)
+    rooms: RoomParams = field(default_factory=RoomParams)
+
+
+@dataclass
+class MergeReport:
+    session: int
+    keyframes: int = 0
+    reobserved: int = 0
+    new: int = 0
+    missed: int = 0
+    reshaped_rooms: list[int] = field(default_factory=list)
+    stale_places: int = 0
+    changes: int = 0
+
+
+def merge_session(
+    base: LongTermMap,
+    keyframes: list[SessionKeyframe],
+    poses: dict[int, np.ndarray],
+    K: np.ndarray,
+    p: MergeParams,
+) -> tuple[LongTermMap, MergeReport]:
+    """The map after this session; `base` is left as it was. `poses` maps keyframe stamps to
+    optimized T_map_base; keyframes without one (not in the graph: the robot was lost) are
+    left out."""
+    m = copy.deepcopy(base)
+    m.sessions += 1
+    s = m.sessions
+    report = MergeReport(s)
+    kfs = [k for k in keyframes if k.t_ns in poses]
+    report.keyframes = len(kfs)
+    if not kfs:
+        return m, report
+    m.K, m.T_base_camera = np.asarray(K, float).copy(), kfs[-1].T_base_camera.copy()
+    T_map_cams = [poses[k.t_ns] @ k.T_base_camera for k in kfs]
+
+    vo_ids, xyz, desc, count = _consolidate(kfs, T_map_cams, p.min_keyframes)
+    # Only what several keyframes saw goes on the floor: a passer-by that the VO let through
+    # once leaves no obstacle for the planner.
+    steady_ids = vo_ids[count >= p.floor_min_keyframes]
+    session_floor = FloorLayer.empty(m.floor.resolution_m)
+    for k in kfs:
+        steady = np.isin(k.ids, steady_ids)
+        integrate(session_floor, poses[k.t_ns], k.T_base_camera, k.points_c[steady], p.floor)
+    m.floor = merge_floor(m.floor, session_floor, s, p.floor)
+    m.rooms = segment(m.floor, p.rooms)
+
+    old = len(m.landmarks)
+    matched_map, matched_session = _associate(m.landmarks, xyz, desc, p)
+    report.reobserved = len(matched_map)
+    lm = m.landmarks
+    if len(matched_map):
+        w_old = np.minimum(lm.observations[matched_map], 20).astype(np.float32)[:, None]
+        w_new = count[matched_session].astype(np.float32)[:, None]
+        lm.xyz[matched_map] = (lm.xyz[matched_map] * w_old + xyz[matched_session] * w_new) / (
+            w_old + w_new
+        )
+        lm.sessions_seen[matched_map] += 1
+        lm.last_session[matched_map] = s
+        lm.observations[matched_map] += count[matched_session]
+
+    kf_rooms = room_of(m.rooms, m.floor, np.array([poses[k.t_ns][:2, 3] for k in kfs]))
+    seen = np.zeros(old, bool)
+    seen[matched_map] = True
+    expected_by = _expected(lm.xyz[:old], T_map_cams, kfs, K, p)  # (old,) first keyframe, -1
+    missed = (expected_by >= 0) & ~seen
+    lm.misses[:old][missed] += 1
+    report.missed = int(missed.sum())
+
+    # A room re-shaped: most of what was expected there is gone.
+    drop_landmarks = np.zeros(old, bool)
+    for room in np.unique(kf_rooms[kf_rooms >= 0]):
+        in_room = (expected_by >= 0) & (kf_rooms[np.maximum(expected_by, 0)] == room)
+        expected, gone = int(in_room.sum()), int((in_room & missed).sum())
+        if expected >= p.major_change_min_expected and gone > p.major_change_share * expected:
+            report.reshaped_rooms.append(int(room))
+            drop_landmarks |= in_room & missed
+            centroid = next((r.centroid for r in m.rooms.rooms if r.id == room), None)
+            if centroid is not None:
+                m.floor.changes.append(Change(s, 'reshaped', centroid.copy(), 0.0))
+            m.places = [
+                pl
+                for pl in m.places
+                if room_of(m.rooms, m.floor, pl.T_map_base[None, :2, 3])[0] != room
+            ]
+
+    # A place whose view changed (a good share of what it saw, where the session looked, is
+    # gone) is replaced by the session's places there.
+    row = {i: j for j, i in enumerate(lm.ids[:old].tolist())}
+    stale = []
+    for pl in m.places:
+        rows = np.array([row[i] for i in pl.landmark_ids.tolist() if i in row], int)
+        looked = rows[expected_by[rows] >= 0] if len(rows) else rows
+        if len(looked) >= p.stale_place_min_expected and (
+            np.mean(missed[looked]) > p.stale_place_share
+        ):
+            stale.append(pl.id)
+    report.stale_places = len(stale)
+    m.places = [pl for pl in m.places if pl.id not in set(stale)]
+
+    new = np.setdiff1d(np.arange(len(vo_ids)), matched_session)
+    map_ids = np.full(len(vo_ids), -1, np.int64)
+    map_ids[matched_session] = lm.ids[matched_map]
+    map_ids[new] = m.next_landmark_id + np.arange(len(new))
+    m.next_landmark_id += len(new)
+    report.new = len(new)
+    z = np.zeros(len(new), np.int32)
+    m.landmarks = lm.concat(
+        Landmarks(
+            map_ids[new],
+            xyz[new].astype(np.float32),
+            desc[new],
+            z + s,
+            z + s,
+            z + 1,
+            z.copy(),
+            count[new].astype(np.int32),
+        )
+    )
+    if drop_landmarks.any():
+        keep = np.r_[~drop_landmarks, np.ones(len(new), bool)]
+        m.landmarks = m.landmarks.subset(keep)
+
+    lookup = dict(zip(vo_ids.tolist(), map_ids.tolist(), strict=True))
+    for k, room in zip(kfs, kf_rooms, strict=True):
+        ids = np.array([lookup[i] for i in k.ids.tolist() if i in lookup], np.int64)
+        m.places.append(Place(m.next_place_id, k.t_ns, s, poses[k.t_ns].copy(), ids, int(room)))
+        m.next_place_id += 1
+    for pl in m.places:
+        pl.room = int(room_of(m.rooms, m.floor, pl.T_map_base[None, :2, 3])[0])
+    report.changes = sum(c.session == s for c in m.floor.changes)
+    return m, report
+
+
+def _consolidate(
+    kfs: list[SessionKeyframe], T_map_cams: list[np.ndarray], min_keyframes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Session landmarks by VO id: (ids, mean map position, first descriptor, keyframe count)."""
+    ids = np.concatenate([k.ids for k in kfs])
+    world = np.concatenate(
+        [k.points_c @ T[:3, :3].T + T[:3, 3] for k, T in zip(kfs, T_map_cams, strict=True)]
+    )
+    desc = np.concatenate([k.descriptors for k in kfs])
+    ok = np.all(np.isfinite(world), axis=1)
+    ids, world, desc = ids[ok], world[ok], desc[ok]
+    unique, first, inverse_, count = np.unique(
+        ids, return_index=True, return_inverse=True, return_counts=True
+    )
+    mean = np.zeros((len(unique), 3))
+    np.add.at(mean, inverse_, world)
+    mean /= count[:, None]
+    keep = count >= min_keyframes
+    return unique[keep], mean[keep], desc[first[keep]], count[keep]
+
+
+def _associate(
+    lm: Landmarks, xyz: np.ndarray, desc: np.ndarray, p: MergeParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one (map index, session index) pairs: near in space, close in descriptor."""
+    empty = np.zeros(0, int)
+    if not len(lm) or not len(xyz):
+        return empty, empty
+    neighbours = cKDTree(lm.xyz).query_ball_point(xyz, p.associate_radius_m)
+    session = np.repeat(np.arange(len(xyz)), [len(n) for n in neighbours])
+    if not len(session):
+        return empty, empty
+    landmark = np.concatenate([np.asarray(n, int) for n in neighbours])
+    dist = distances(desc[session], lm.descriptors[landmark])
+    q, t, _ = best_pairs(session, landmark, dist, p.max_hamming, 1.0)
+    return t, q
+
+
+def _expected(
+    xyz: np.ndarray,
+    T_map_cams: list[np.ndarray],
+    kfs: list[SessionKeyframe],
+    K: np.ndarray,
+    p: MergeParams,
+) -> np.ndarray:
+    """(N,) the first keyframe that should have seen each map point, -1 for none.
+
+    A point is expected in a keyframe when it projects into the image in depth range and the
+    keyframe saw something at least that far in the same image cell (its line of sight was
+    clear); a cell where the keyframe saw nothing says nothing (a blank wall, darkness).
+    """
+    by = np.full(len(xyz), -1, int)
+    if not len(xyz):
+        return by
+    width, height = 2 * K[0, 2], 2 * K[1, 2]
+    cell = p.occlusion_cell_px
+    cols, rows = int(np.ceil(width / cell)), int(np.ceil(height / cell))
+    for i, (k, T) in enumerate(zip(kfs, T_map_cams, strict=True)):
+        todo = np.flatnonzero(by < 0)
+        if not len(todo):
+            break
+        T_cw = inverse(T)
+        pc = xyz[todo] @ T_cw[:3, :3].T + T_cw[:3, 3]
+        z = pc[:, 2]
+        front = (z > p.min_depth_m) & (z < p.max_depth_m)
+        uv = pc[front, :2] / z[front, None] * K[[0, 1], [0, 1]] + K[:2, 2]
+        inside = (uv[:, 0] >= 0) & (uv[:, 0] < width) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
+        idx = todo[front][inside]
+        if not len(idx):
+            continue
+        seen_depth = np.zeros(rows * cols)
+        obs = k.points_c[np.all(np.isfinite(k.points_c), axis=1) & (k.points_c[:, 2] > 0)]
+        ouv = obs[:, :2] / obs[:, 2:3] * K[[0, 1], [0, 1]] + K[:2, 2]
+        oc = _cell_index(ouv, cell, cols, rows)
+        okc = oc >= 0
+        np.maximum.at(seen_depth, oc[okc], obs[okc, 2])
+        c = _cell_index(uv[inside], cell, cols, rows)
+        clear = seen_depth[c] >= 0.9 * z[front][inside] - 0.05
+        by[idx[clear]] = i
+    return by
+
+
+def _cell_index(uv: np.ndarray, cell: int, cols: int, rows: int) -> np.ndarray:
+    c = np.floor(uv / cell).astype(int)
+    ok = (c[:, 0] >= 0) & (c[:, 0] < cols) & (c[:, 1] >= 0) & (c[:, 1] < rows)
+    return np.where(ok, c[:, 1] * cols + c[:, 0], -1)
