@@ -126,10 +126,10 @@ def _thin_places(places: list[Place], score: dict[int, float], p: BudgetParams) 
 
 def _protected(m: LongTermMap, scores: np.ndarray, per_place: int) -> np.ndarray:
     """Landmarks that carry a place's relocalization: its best `per_place`."""
-    index = {i: j for j, i in enumerate(m.landmarks.ids.tolist())}
     out = np.zeros(len(m.landmarks), bool)
+    rows_of = m.landmarks.row_finder()
     for pl in m.places:
-        rows = np.array([index[i] for i in pl.landmark_ids.tolist() if i in index], int)
+        rows = rows_of(pl.landmark_ids)
         if len(rows):
             out[rows[np.argsort(scores[rows])[::-1][:per_place]]] = True
     return out

@@ -164,6 +164,18 @@ def _blobs(
     return out
 
 
+def value_at(floor: FloorLayer, xy: np.ndarray) -> np.ndarray:
+    """Log-odds at map-frame points (0, unknown, outside the grid)."""
+    out = np.zeros(len(xy), np.float32)
+    if not floor.log_odds.size or not len(xy):
+        return out
+    rc = floor.cell(np.asarray(xy)[:, :2])
+    h, w = floor.log_odds.shape
+    ok = (rc[:, 0] >= 0) & (rc[:, 0] < h) & (rc[:, 1] >= 0) & (rc[:, 1] < w)
+    out[ok] = floor.log_odds[rc[ok, 0], rc[ok, 1]]
+    return out
+
+
 def occupancy(floor: FloorLayer, p: FloorParams) -> np.ndarray:
     """(H, W) int8 for nav_msgs/OccupancyGrid: 100 occupied, 0 free, -1 unknown."""
     grid = np.full(floor.log_odds.shape, -1, np.int8)

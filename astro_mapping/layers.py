@@ -5,6 +5,7 @@ the ids of the landmarks they saw, the floor is an occupancy grid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,20 @@ class Landmarks:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def row_finder(self) -> Callable[[np.ndarray], np.ndarray]:
+        """A lookup from ids to rows (ids not in the map left out), for many lookups on the
+        landmarks as they are now."""
+        order = np.argsort(self.ids, kind='stable')
+        sorted_ids = self.ids[order]
+
+        def rows(ids: np.ndarray) -> np.ndarray:
+            at = np.searchsorted(sorted_ids, ids)
+            found = at < len(sorted_ids)
+            found[found] = sorted_ids[at[found]] == np.asarray(ids)[found]
+            return order[at[found]]
+
+        return rows
 
     def subset(self, keep: np.ndarray) -> Landmarks:
         return Landmarks(*(a[keep] for a in self._arrays()))

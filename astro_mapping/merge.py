@@ -5,9 +5,9 @@ merge time), so its places are anchored where the optimization put them. Its lan
 one per physical point within the session) are averaged over the keyframes that saw them and
 associated with the map's landmarks by position and descriptor:
 - re-observed landmarks are strengthened (sessions seen, position averaged);
-- map landmarks that a session keyframe looked at and did not see count a miss; "looked at"
-  means in the image, in range, and not hidden: the keyframe saw something at least as far
-  away in that direction;
+- a map landmark counts a miss when the session shows it gone: keyframes saw through it (what
+  they saw along its ray was well behind it), or it stood in an obstacle cell of the floor
+  that the session's rays now cross; not re-detecting it is no evidence;
 - the session's other landmarks join as tentative (seen in one session).
 A place whose view changed (a good share of what it saw, where the session looked, is gone: a
 sofa moved) is replaced by the session's places there; a room where most of what the map expected
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from astro_mapping.floor import FloorParams, integrate, merge_floor
+from astro_mapping.floor import FloorParams, integrate, merge_floor, value_at
 from astro_mapping.layers import Change, FloorLayer, Landmarks, LongTermMap, Place
 from astro_mapping.rooms import RoomParams, room_of, segment
 from astro_slam.transforms import inverse
@@ -52,10 +52,13 @@ class MergeParams:
     min_depth_m: float = 0.3
     max_depth_m: float = 4.0
     occlusion_cell_px: int = 16
-    major_change_share: float = 0.5  # of a room's expected landmarks missed
-    major_change_min_expected: int = 200  # landmarks expected in the room
-    stale_place_share: float = 0.3  # of a place's expected landmarks missed: its view changed
-    stale_place_min_expected: int = 20  # of a place's landmarks, for its view to be judged
+    see_through_px: float = 3.0
+    see_through_keyframes: int = 2
+    # Shares below are of the landmarks the session could judge (re-observed or seen through).
+    major_change_share: float = 0.5  # of a room's landmarks gone: it was rearranged
+    major_change_min_judged: int = 100
+    stale_place_share: float = 0.3  # of a place's landmarks gone: its view changed
+    stale_place_min_judged: int = 20
     floor: FloorParams = field(default_factory=FloorParams)
     rooms: RoomParams = field(default_factory=RoomParams)
 
@@ -101,7 +104,8 @@ def merge_session(
     for k in kfs:
         steady = np.isin(k.ids, steady_ids)
         integrate(session_floor, poses[k.t_ns], k.T_base_camera, k.points_c[steady], p.floor)
-    m.floor = merge_floor(m.floor, session_floor, s, p.floor)
+    before = m.floor
+    m.floor = merge_floor(before, session_floor, s, p.floor)
     m.rooms = segment(m.floor, p.rooms)
 
     old = len(m.landmarks)
@@ -121,17 +125,30 @@ def merge_session(
     kf_rooms = room_of(m.rooms, m.floor, np.array([poses[k.t_ns][:2, 3] for k in kfs]))
     seen = np.zeros(old, bool)
     seen[matched_map] = True
-    expected_by = _expected(lm.xyz[:old], T_map_cams, kfs, K, p)  # (old,) first keyframe, -1
-    missed = (expected_by >= 0) & ~seen
+    expected_by, through = _looked_at(lm.xyz[:old], T_map_cams, kfs, K, p)
+    # Gone from the floor too: its cell was an obstacle and the session's rays crossed it.
+    f = p.floor
+    band = (lm.xyz[:old, 2] >= f.min_obstacle_height_m) & (
+        lm.xyz[:old, 2] <= f.max_obstacle_height_m
+    )
+    vacated = (
+        band
+        & (value_at(before, lm.xyz[:old]) > f.occupied)
+        & (value_at(session_floor, lm.xyz[:old]) < f.free)
+    )
+    missed = (through | vacated) & ~seen
     lm.misses[:old][missed] += 1
     report.missed = int(missed.sum())
 
-    # A room re-shaped: most of what was expected there is gone.
+    # Shares of change count what the session could judge: re-observed or seen through.
+    judged = seen | missed
+
+    # A room re-shaped: most of what could be judged there is gone.
     drop_landmarks = np.zeros(old, bool)
     for room in np.unique(kf_rooms[kf_rooms >= 0]):
-        in_room = (expected_by >= 0) & (kf_rooms[np.maximum(expected_by, 0)] == room)
-        expected, gone = int(in_room.sum()), int((in_room & missed).sum())
-        if expected >= p.major_change_min_expected and gone > p.major_change_share * expected:
+        in_room = judged & (expected_by >= 0) & (kf_rooms[np.maximum(expected_by, 0)] == room)
+        n_judged, gone = int(in_room.sum()), int((in_room & missed).sum())
+        if n_judged >= p.major_change_min_judged and gone > p.major_change_share * n_judged:
             report.reshaped_rooms.append(int(room))
             drop_landmarks |= in_room & missed
             centroid = next((r.centroid for r in m.rooms.rooms if r.id == room), None)
@@ -143,19 +160,17 @@ def merge_session(
                 if room_of(m.rooms, m.floor, pl.T_map_base[None, :2, 3])[0] != room
             ]
 
-    # A place whose view changed (a good share of what it saw, where the session looked, is
+    # A place whose view changed (a good share of what it saw and the session could judge is
     # gone) is replaced by the session's places there.
-    row = {i: j for j, i in enumerate(lm.ids[:old].tolist())}
-    stale = []
+    rows_of = lm.subset(np.arange(old)).row_finder()
+    stale = set()
     for pl in m.places:
-        rows = np.array([row[i] for i in pl.landmark_ids.tolist() if i in row], int)
-        looked = rows[expected_by[rows] >= 0] if len(rows) else rows
-        if len(looked) >= p.stale_place_min_expected and (
-            np.mean(missed[looked]) > p.stale_place_share
-        ):
-            stale.append(pl.id)
+        rows = rows_of(pl.landmark_ids)
+        rows = rows[judged[rows]] if len(rows) else rows
+        if len(rows) >= p.stale_place_min_judged and np.mean(missed[rows]) > p.stale_place_share:
+            stale.add(pl.id)
     report.stale_places = len(stale)
-    m.places = [pl for pl in m.places if pl.id not in set(stale)]
+    m.places = [pl for pl in m.places if pl.id not in stale]
 
     new = np.setdiff1d(np.arange(len(vo_ids)), matched_session)
     map_ids = np.full(len(vo_ids), -1, np.int64)
@@ -229,48 +244,55 @@ def _associate(
     return t, q
 
 
-def _expected(
+def _looked_at(
     xyz: np.ndarray,
     T_map_cams: list[np.ndarray],
     kfs: list[SessionKeyframe],
     K: np.ndarray,
     p: MergeParams,
-) -> np.ndarray:
-    """(N,) the first keyframe that should have seen each map point, -1 for none.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which map points the session looked at, and which it saw through.
 
-    A point is expected in a keyframe when it projects into the image in depth range and the
-    keyframe saw something at least that far in the same image cell (its line of sight was
-    clear); a cell where the keyframe saw nothing says nothing (a blank wall, darkness).
+    Returns (first keyframe with a clear line of sight to the point or -1, whether some
+    keyframes saw through it). A point projected into an image cell is in clear sight when the
+    keyframe saw something at least that far in the cell. It is seen through (gone) when the
+    keyframe's nearest observation along the same ray (within `see_through_px`) is well behind
+    it: the wall where a sofa stood. Not re-detecting a point is no evidence (the VO keeps a
+    few hundred features per image, and light changes descriptors); seeing through it is.
+    Points on the floor are never seen through: at a grazing angle the next pixel is farther.
     """
     by = np.full(len(xyz), -1, int)
+    through = np.zeros(len(xyz), int)
     if not len(xyz):
-        return by
+        return by, through >= 2
+    above_floor = xyz[:, 2] > p.floor.min_obstacle_height_m
     width, height = 2 * K[0, 2], 2 * K[1, 2]
     cell = p.occlusion_cell_px
     cols, rows = int(np.ceil(width / cell)), int(np.ceil(height / cell))
     for i, (k, T) in enumerate(zip(kfs, T_map_cams, strict=True)):
-        todo = np.flatnonzero(by < 0)
-        if not len(todo):
-            break
         T_cw = inverse(T)
-        pc = xyz[todo] @ T_cw[:3, :3].T + T_cw[:3, 3]
+        pc = xyz @ T_cw[:3, :3].T + T_cw[:3, 3]
         z = pc[:, 2]
-        front = (z > p.min_depth_m) & (z < p.max_depth_m)
+        front = np.flatnonzero((z > p.min_depth_m) & (z < p.max_depth_m))
         uv = pc[front, :2] / z[front, None] * K[[0, 1], [0, 1]] + K[:2, 2]
-        inside = (uv[:, 0] >= 0) & (uv[:, 0] < width) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
-        idx = todo[front][inside]
-        if not len(idx):
-            continue
-        seen_depth = np.zeros(rows * cols)
+        c = _cell_index(uv, cell, cols, rows)
+        inside = c >= 0
+        front, uv, c = front[inside], uv[inside], c[inside]
         obs = k.points_c[np.all(np.isfinite(k.points_c), axis=1) & (k.points_c[:, 2] > 0)]
+        if not len(front) or not len(obs):
+            continue
         ouv = obs[:, :2] / obs[:, 2:3] * K[[0, 1], [0, 1]] + K[:2, 2]
         oc = _cell_index(ouv, cell, cols, rows)
-        okc = oc >= 0
-        np.maximum.at(seen_depth, oc[okc], obs[okc, 2])
-        c = _cell_index(uv[inside], cell, cols, rows)
-        clear = seen_depth[c] >= 0.9 * z[front][inside] - 0.05
-        by[idx[clear]] = i
-    return by
+        far = np.zeros(rows * cols)
+        np.maximum.at(far, oc[oc >= 0], obs[oc >= 0, 2])
+        d = z[front]
+        clear = far[c] >= 0.9 * d - 0.05
+        by[front[clear & (by[front] < 0)]] = i
+        dist, nearest = cKDTree(ouv).query(uv, k=1)
+        beyond = (dist <= p.see_through_px) & (obs[nearest, 2] > 1.15 * d + 0.1)
+        through[front[beyond & above_floor[front]]] += 1
+    # From two viewpoints at least: one may be a fluke at a depth edge (a door frame).
+    return by, through >= p.see_through_keyframes
 
 
 def _cell_index(uv: np.ndarray, cell: int, cols: int, rows: int) -> np.ndarray:

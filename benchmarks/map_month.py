@@ -22,14 +22,39 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import heapq
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+from common import machine
+from tqdm import tqdm
+
+from astro_mapping.component import MapServer
+from astro_mapping.config import MapServerConfig
+from astro_mapping.places import map_places
+from astro_mapping.store import load
+from astro_slam.backend.component import Backend
+from astro_slam.backend.config import BackendConfig
+from astro_slam.backend.core import BackendCore
+from astro_slam.backend.verification import KeyframeView
+from astro_slam.backend.vocabulary import Vocabulary
+from astro_slam.eval.trajectory import associate, umeyama
+from astro_slam.framework.graph import Graph
+from astro_slam.msgs.camera import camera_info_to_model
+from astro_slam.msgs.keyframe import from_keyframe_cloud
+from astro_slam.msgs.poses import pose_to_matrix
+from astro_slam.msgs.time import header_ns
 from astro_slam.sim.scenarios import SCENARIOS, Scenario
 from astro_slam.sim.simulate import simulate
+from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
+from astro_slam.tools.tum import read_tum
+from astro_slam.transforms import inverse, rotation_deg
 
 HOME_SEED = 7
 SEED = 0
@@ -65,6 +90,13 @@ def _simulate_and_replay(work: Path, part: int, wanted: range, sessions: int) ->
 
 
 def stage_inputs(work: Path, sessions: int, jobs: int) -> None:
+    names = [spec.name for spec in _scenario(sessions).sessions]
+    if all(
+        list((work / 'sim').glob(f'part*/home-month/{n}'))
+        and (work / 'vo' / n / 'run.json').exists()
+        for n in names
+    ):
+        return  # made by an earlier run
     bounds = [round(i * sessions / jobs) for i in range(jobs + 1)]
     parts = [range(bounds[i], bounds[i + 1]) for i in range(jobs)]
     start = time.perf_counter()
@@ -78,17 +110,271 @@ def stage_inputs(work: Path, sessions: int, jobs: int) -> None:
     print(f'stage 1-2: {time.perf_counter() - start:.0f} s', flush=True)
 
 
+SIM_TOPICS = {'/tf_static', '/camera/left/camera_info'}
+STACK_TOPICS = {'/vo/keyframe', '/odometry/filtered', '/fusion/reliability', '/fusion/relocalize'}
+
+
+def _messages(path: Path, topics: set[str]) -> Iterator[tuple[int, str, Any]]:
+    with BagReader(path) as reader:
+        for topic, t_ns, msg in reader.messages(topics):
+            yield t_ns, topic, msg
+
+
+def _session_folders(work: Path, sessions: int) -> list[tuple[str, Path, Path]]:
+    """(name, simulated bag, VO + fusion results) of each session, in order."""
+    out = []
+    for spec in _scenario(sessions).sessions:
+        (bag,) = (work / 'sim').glob(f'part*/home-month/{spec.name}')
+        out.append((spec.name, bag, work / 'vo' / spec.name))
+    return out
+
+
+def _keyframes(result: Path) -> list[Any]:
+    with BagReader(result / 'bag') as reader:
+        return [from_keyframe_cloud(m) for _, _, m in reader.messages({'/vo/keyframe'})]
+
+
+def _relocalization_rate(
+    map_path: Path, sim_bag: Path, result: Path, T_slam_gt: np.ndarray, every: int
+) -> tuple[float, int, float]:
+    """(share of keyframes placed right, keyframes tried, seconds to load the map)."""
+    start = time.perf_counter()
+    m = load(map_path)
+    load_s = time.perf_counter() - start
+    core = BackendCore(BackendConfig(), Vocabulary.load())
+    core.load_map(map_places(m, core.vocabulary))
+    with BagReader(sim_bag) as reader:
+        info = next(msg for _, _, msg in reader.messages({'/camera/left/camera_info'}))
+    core.K = camera_info_to_model(info).projection[:, :3].copy()
+    gt_t, gt_T = read_tum(result / 'ground_truth.tum')
+    tried = right = 0
+    for cloud in _keyframes(result)[::every]:
+        i, j = associate(np.array([cloud.t_ns]), gt_t)
+        if not len(i):
+            continue
+        good = np.all(np.isfinite(cloud.points_c), axis=1) & (cloud.points_c[:, 2] > 0)
+        view = KeyframeView(cloud.points_c[good], cloud.xy[good], cloud.descriptors[good])
+        found = core.locate(view, m.T_base_camera)
+        tried += 1
+        if found is not None:
+            right += _pose_ok(found[0], T_slam_gt @ gt_T[j[0]])
+    return (right / tried if tried else 0.0), tried, load_s
+
+
+def _pose_ok(T: np.ndarray, T_true: np.ndarray) -> bool:
+    return bool(
+        np.linalg.norm(T[:3, 3] - T_true[:3, 3]) <= 0.3
+        and rotation_deg(inverse(T_true) @ T) <= 10.0
+    )
+
+
+class FirstPose:
+    """A graph tap that keeps the first /slam/pose (stamp, T_map_base)."""
+
+    def __init__(self) -> None:
+        self.value: tuple[int, np.ndarray] | None = None
+
+    def __call__(self, topic: str, msg: Any, _now: int, _publisher: str | None) -> None:
+        if topic == '/slam/pose' and self.value is None:
+            self.value = (header_ns(msg), pose_to_matrix(msg.pose.pose))
+
+
+def run_variant(work: Path, sessions: int, name: str, prune: bool, budget: int) -> list[dict]:
+    folder = work / name
+    folder.mkdir(parents=True, exist_ok=True)
+    map_path = folder / 'home.db'
+    map_path.unlink(missing_ok=True)
+    rows = []
+    T_slam_gt = None
+    for index, (session, sim_bag, result) in enumerate(
+        tqdm(_session_folders(work, sessions), desc=name)
+    ):
+        row: dict[str, Any] = {'session': index + 1, 'name': session}
+        if map_path.exists() and T_slam_gt is not None:
+            rate, tried, load_s = _relocalization_rate(map_path, sim_bag, result, T_slam_gt, 3)
+            row.update(reloc_rate=round(rate, 3), reloc_tried=tried, load_s=round(load_s, 3))
+        graph = Graph()
+        backend = graph.add(Backend, BackendConfig(map_path=str(map_path)))
+        server = graph.add(
+            MapServer,
+            MapServerConfig(
+                map_path=str(map_path), prune=prune, memory_budget_bytes=budget, save_period_s=0.0
+            ),
+        )
+        first_pose = FirstPose()
+        graph.tap(first_pose)
+        start = time.perf_counter()
+        streams = [_messages(sim_bag, SIM_TOPICS), _messages(result / 'bag', STACK_TOPICS)]
+        for t_ns, topic, msg in heapq.merge(*streams, key=lambda m: m[0]):
+            graph.feed(topic, msg, t_ns)
+        graph.shutdown()
+        row['wall_s'] = round(time.perf_counter() - start, 2)
+        save = server.diagnostics()['saves'][-1]
+        row.update(
+            bytes=sum(save['bytes'].values()),
+            layers=save['bytes'],
+            file_bytes=save['file_bytes'],
+            places=save['places'],
+            landmarks=save['landmarks'],
+            rooms=save['rooms'],
+            merge_s=save['merge_s'],
+            prune_s=save['prune_s'],
+            save_s=save['save_s'],
+            reobserved=save['reobserved'],
+            new=save['new'],
+            missed=save['missed'],
+            stale_places=save['stale_places'],
+            reshaped_rooms=save['reshaped_rooms'],
+            pruned=save['pruned'],
+        )
+        gt_t, gt_T = read_tum(result / 'ground_truth.tum')
+        poses = backend.core.keyframe_poses()
+        if T_slam_gt is None:  # the map frame is session 1's: tie it to the truth once
+            i, j = associate(np.array([t for t, _ in poses]), gt_t)
+            T_slam_gt = inverse(umeyama(np.array([poses[k][1][:3, 3] for k in i]), gt_T[j, :3, 3]))
+        diag = backend.diagnostics()
+        relocs = diag['relocalizations']
+        if index > 0:
+            row['start_reloc_s'] = (
+                relocs[0]['found_ns'] - relocs[0]['requested_ns'] if relocs else None
+            )
+            if row['start_reloc_s'] is not None:
+                row['start_reloc_s'] = round(row['start_reloc_s'] / 1e9, 2)
+            if first_pose.value is not None:
+                t, T = first_pose.value
+                i, j = associate(np.array([t]), gt_t, 60_000_000)
+                row['first_pose_ok'] = bool(len(i)) and _pose_ok(T, T_slam_gt @ gt_T[j[0]])
+        i, j = associate(np.array([t for t, _ in poses]), gt_t)
+        if len(i):
+            est = np.array([poses[k][1][:3, 3] for k in i])
+            true = (T_slam_gt[:3, :3] @ gt_T[j, :3, 3].T).T + T_slam_gt[:3, 3]
+            row['keyframe_error_m'] = round(
+                float(np.sqrt(np.mean(np.sum((est - true) ** 2, 1)))), 4
+            )
+        rows.append(row)
+        (folder / 'sessions.json').write_text(json.dumps(rows, indent=1) + '\n')
+    return rows
+
+
+def table(results: dict) -> str:
+    """Markdown: the two variants side by side, session by session."""
+    lines = [
+        '| session | bytes (pruned) | bytes (all kept) | reloc (pruned) | reloc (all kept) '
+        '| start reloc s (pruned) | merge+prune+save s (pruned / all kept) |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for a, b in zip(results['pruned'], results['unpruned'], strict=True):
+
+        def rate(r: dict) -> str:
+            return f'{100 * r["reloc_rate"]:.0f} %' if 'reloc_rate' in r else '-'
+
+        work_a = a['merge_s'] + a['prune_s'] + a['save_s']
+        work_b = b['merge_s'] + b['prune_s'] + b['save_s']
+        lines.append(
+            f'| {a["session"]} {a["name"]} | {a["bytes"]:,} | {b["bytes"]:,} | {rate(a)} | '
+            f'{rate(b)} | {a.get("start_reloc_s", "-")} | {work_a:.2f} / {work_b:.2f} |'
+        )
+    return '\n'.join(lines)
+
+
+def plot(results: dict, path: Path) -> None:
+    """Map bytes and relocalization success per session, both variants, the budget line."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    for name, style in (('pruned', '-o'), ('unpruned', '--s')):
+        rows = results[name]
+        label = 'pruned to the budget' if name == 'pruned' else 'all kept'
+        top.plot(
+            [r['session'] for r in rows], [r['bytes'] / 1e6 for r in rows], style, label=label
+        )
+        rated = [r for r in rows if 'reloc_rate' in r]
+        bottom.plot(
+            [r['session'] for r in rated],
+            [100 * r['reloc_rate'] for r in rated],
+            style,
+            label=label,
+        )
+    top.axhline(results['budget_bytes'] / 1e6, color='grey', lw=1, label='budget')
+    top.set_ylabel('map (MB, all layers)')
+    top.legend()
+    bottom.set_ylabel('keyframes relocalized (%)')
+    bottom.set_xlabel('session (day)')
+    bottom.set_ylim(0, 100)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def draw_map(map_path: Path, path: Path) -> None:
+    """The saved map from above: floor occupancy, rooms tinted, doors, places."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from astro_mapping.floor import FloorParams, occupancy
+
+    m = load(map_path)
+    grid = occupancy(m.floor, FloorParams())
+    image = np.full((*grid.shape, 3), 0.6)
+    image[grid == 0] = 1.0
+    image[grid == 100] = 0.0
+    palette = plt.get_cmap('tab10')
+    for room in m.rooms.rooms:
+        cells = m.rooms.labels == room.id
+        image[cells] = 0.55 * image[cells] + 0.45 * np.array(palette(room.id % 10)[:3])
+    h, w = grid.shape
+    x0, y0 = m.floor.origin_xy
+    extent = (x0, x0 + w * m.floor.resolution_m, y0, y0 + h * m.floor.resolution_m)
+    fig, ax = plt.subplots(figsize=(7, 7))
+    ax.imshow(image, origin='lower', extent=extent, interpolation='nearest')
+    xy = np.array([p.T_map_base[:2, 3] for p in m.places]).reshape(-1, 2)
+    ax.plot(xy[:, 0], xy[:, 1], '.', color='navy', ms=3, label=f'{len(m.places)} places')
+    for door in m.rooms.doors:
+        ax.plot(*door.xy, 's', color='orange', ms=7)
+    ax.set_title(f'{map_path.name}: {m.sessions} sessions, {len(m.rooms.rooms)} rooms')
+    ax.legend(loc='upper right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--work', type=Path, required=True, help='bags and results folder')
     parser.add_argument('--sessions', type=int, default=30)
     parser.add_argument('--jobs', type=int, default=2, help='processes for stages 1-2')
     parser.add_argument('--inputs-only', action='store_true', help='stop after stage 2')
+    parser.add_argument('--budget-mb', type=float, default=1.0, help='map memory budget')
+    parser.add_argument(
+        '--report', action='store_true', help='only redraw and reprint from --work/month.json'
+    )
     args = parser.parse_args()
+    if args.report:
+        results = json.loads((args.work / 'month.json').read_text())
+        plot(results, args.work / 'month.png')
+        draw_map(args.work / 'pruned' / 'home.db', args.work / 'month_map.png')
+        print(table(results))
+        return
     stage_inputs(args.work, args.sessions, args.jobs)
     if args.inputs_only:
         return
-    json.dumps({})
+    budget = int(args.budget_mb * 1e6)
+    print(machine(), flush=True)
+    results = {
+        'budget_bytes': budget,
+        'machine': machine(),
+        'pruned': run_variant(args.work, args.sessions, 'pruned', True, budget),
+        'unpruned': run_variant(args.work, args.sessions, 'unpruned', False, budget),
+    }
+    (args.work / 'month.json').write_text(json.dumps(results, indent=1) + '\n')
+    plot(results, args.work / 'month.png')
+    draw_map(args.work / 'pruned' / 'home.db', args.work / 'month_map.png')
+    print(table(results))
 
 
 if __name__ == '__main__':

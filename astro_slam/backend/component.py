@@ -91,7 +91,7 @@ class Backend(Component):
             self.io.logger.info('no map at %s yet: mapping from scratch', path)
             return
         try:
-            places = map_places(load(path, readonly=True))
+            places = map_places(load(path, readonly=True), self.core.vocabulary)
         except MapFileError as err:
             self.map_error = f'{err}; mapping from scratch'
             self.io.logger.error(self.map_error)

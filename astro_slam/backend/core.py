@@ -62,6 +62,7 @@ class MapPlace:
     T_map_base: np.ndarray
     T_base_camera: np.ndarray
     view: KeyframeView
+    vector: np.ndarray | None = None  # its place vector, when the caller has it already
 
 
 @dataclass
@@ -194,7 +195,10 @@ class BackendCore:
             self.times.append(-len(places) + i)
             self.graph.add_pose(i, place.T_map_base)
             self.graph.add_prior(i, place.T_map_base, fixed)
-            self.index.add(self.vocabulary.vector(place.view.descriptors))
+            vector = place.vector
+            self.index.add(
+                vector if vector is not None else self.vocabulary.vector(place.view.descriptors)
+            )
         if places:
             self.graph.update()
             self.last_graph_id = len(places) - 1

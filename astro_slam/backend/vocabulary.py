@@ -81,7 +81,11 @@ class Vocabulary:
 
     def vector(self, descriptors: np.ndarray) -> np.ndarray:
         """The L2-normalised TF-IDF place vector (K,) float32; zeros for no descriptors."""
-        counts = np.bincount(self.assign(descriptors), minlength=self.size).astype(np.float32)
+        return self.vector_of_words(self.assign(descriptors))
+
+    def vector_of_words(self, words: np.ndarray) -> np.ndarray:
+        """The place vector of descriptors already assigned to words (see `vector`)."""
+        counts = np.bincount(words, minlength=self.size).astype(np.float32)
         v = counts * self.idf
         norm = float(np.linalg.norm(v))
         return v / norm if norm > 0 else v
