@@ -26,7 +26,7 @@ from astro_mapping.budget import BudgetParams, layer_bytes, prune
 from astro_mapping.config import MapServerConfig
 from astro_mapping.floor import FloorParams, integrate, merge_floor, occupancy
 from astro_mapping.layers import FloorLayer, LongTermMap
-from astro_mapping.markers import layer_markers
+from astro_mapping.markers import layer_markers, session_markers
 from astro_mapping.merge import MergeParams, SessionKeyframe, merge_session
 from astro_mapping.rooms import RoomParams
 from astro_mapping.store import MapFileError, load, save
@@ -98,7 +98,7 @@ class MapServer(Component):
         self.save_path = Path(c.map_path) if c.map_path else None
         self.base, self.load_s = self._load()
         self.shown = self.base  # what /map_layers shows: the last merged map
-        self.map_dirty = True
+        self.map_dirty = self.layers_dirty = True
 
     def _load(self) -> tuple[LongTermMap, float]:
         c, empty = self.config, LongTermMap.empty(self.config.resolution_m, self.config.map_frame)
@@ -206,10 +206,13 @@ class MapServer(Component):
             )
             self._publish_map(floor, t_ns)
             self.map_dirty = False
-        live = np.array(
-            [self.poses[k.t_ns][:3, 3] for k in self.keyframes if k.t_ns in self.poses]
-        )
-        markers = layer_markers(self.shown, t_ns, self.config.map_frame, live.reshape(-1, 3))
+        frame = self.config.map_frame
+        markers = []
+        if self.layers_dirty:  # the merged layers change only when a save merges
+            markers += layer_markers(self.shown, t_ns, frame)
+            self.layers_dirty = False
+        live = [self.poses[k.t_ns][:3, 3] for k in self.keyframes if k.t_ns in self.poses]
+        markers += session_markers(np.array(live).reshape(-1, 3), t_ns, frame)
         self.io.publish(self.LAYERS.name, to_marker_array(self.io.factory, markers))
         self._publish_status(t_ns)
 
@@ -233,6 +236,8 @@ class MapServer(Component):
         merged, report = merge_session(
             self.base, self.keyframes, self.poses, self.K, self.merge_params
         )
+        if not report.keyframes:
+            return False, 'no keyframe of this session is in the map yet (still relocalizing)'
         merged_s = time.perf_counter() - start
         pruned = prune(merged, self.vocabulary, self.budget)
         pruned_s = time.perf_counter() - start - merged_s
@@ -254,7 +259,7 @@ class MapServer(Component):
             'prune_s': round(pruned_s, 4),
         }
         self.shown = merged
-        self.map_dirty = True
+        self.map_dirty = self.layers_dirty = True
         if self.save_path is None:
             message = f'merged session {merged.sessions} (map_path empty: not saved)'
         else:

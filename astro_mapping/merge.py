@@ -85,14 +85,13 @@ def merge_session(
     """The map after this session; `base` is left as it was. `poses` maps keyframe stamps to
     optimized T_map_base; keyframes without one (not in the graph: the robot was lost) are
     left out."""
+    kfs = [k for k in keyframes if k.t_ns in poses]
+    if not kfs:  # nothing placed in the map (the robot never relocalized): no session to add
+        return copy.deepcopy(base), MergeReport(base.sessions)
     m = copy.deepcopy(base)
     m.sessions += 1
     s = m.sessions
-    report = MergeReport(s)
-    kfs = [k for k in keyframes if k.t_ns in poses]
-    report.keyframes = len(kfs)
-    if not kfs:
-        return m, report
+    report = MergeReport(s, keyframes=len(kfs))
     m.K, m.T_base_camera = np.asarray(K, float).copy(), kfs[-1].T_base_camera.copy()
     T_map_cams = [poses[k.t_ns] @ k.T_base_camera for k in kfs]
 

@@ -209,24 +209,31 @@ def run_variant(work: Path, sessions: int, name: str, prune: bool, budget: int) 
             graph.feed(topic, msg, t_ns)
         graph.shutdown()
         row['wall_s'] = round(time.perf_counter() - start, 2)
-        save = server.diagnostics()['saves'][-1]
-        row.update(
-            bytes=sum(save['bytes'].values()),
-            layers=save['bytes'],
-            file_bytes=save['file_bytes'],
-            places=save['places'],
-            landmarks=save['landmarks'],
-            rooms=save['rooms'],
-            merge_s=save['merge_s'],
-            prune_s=save['prune_s'],
-            save_s=save['save_s'],
-            reobserved=save['reobserved'],
-            new=save['new'],
-            missed=save['missed'],
-            stale_places=save['stale_places'],
-            reshaped_rooms=save['reshaped_rooms'],
-            pruned=save['pruned'],
-        )
+        saves = server.diagnostics()['saves']
+        if saves:
+            save = saves[-1]
+            row.update(
+                merged=True,
+                bytes=sum(save['bytes'].values()),
+                layers=save['bytes'],
+                file_bytes=save['file_bytes'],
+                places=save['places'],
+                landmarks=save['landmarks'],
+                rooms=save['rooms'],
+                merge_s=save['merge_s'],
+                prune_s=save['prune_s'],
+                save_s=save['save_s'],
+                reobserved=save['reobserved'],
+                new=save['new'],
+                missed=save['missed'],
+                stale_places=save['stale_places'],
+                reshaped_rooms=save['reshaped_rooms'],
+                pruned=save['pruned'],
+            )
+        else:  # never relocalized: the session is not in the map, which stays as it was
+            keep = ('bytes', 'layers', 'file_bytes', 'places', 'landmarks', 'rooms')
+            row.update({k: rows[-1][k] for k in keep}, merged=False, merge_s=0.0, prune_s=0.0)
+            row['save_s'] = 0.0
         gt_t, gt_T = read_tum(result / 'ground_truth.tum')
         poses = backend.core.keyframe_poses()
         if T_slam_gt is None:  # the map frame is session 1's: tie it to the truth once
