@@ -358,6 +358,9 @@ def main() -> None:
     parser.add_argument('--inputs-only', action='store_true', help='stop after stage 2')
     parser.add_argument('--budget-mb', type=float, default=1.0, help='map memory budget')
     parser.add_argument(
+        '--variants', nargs='+', default=['pruned', 'unpruned'], choices=['pruned', 'unpruned']
+    )
+    parser.add_argument(
         '--report', action='store_true', help='only redraw and reprint from --work/month.json'
     )
     args = parser.parse_args()
@@ -372,12 +375,12 @@ def main() -> None:
         return
     budget = int(args.budget_mb * 1e6)
     print(machine(), flush=True)
-    results = {
-        'budget_bytes': budget,
-        'machine': machine(),
-        'pruned': run_variant(args.work, args.sessions, 'pruned', True, budget),
-        'unpruned': run_variant(args.work, args.sessions, 'unpruned', False, budget),
-    }
+    results = {'budget_bytes': budget, 'machine': machine()}
+    for name in args.variants:
+        results[name] = run_variant(args.work, args.sessions, name, name == 'pruned', budget)
+    if len(args.variants) < 2:
+        print(json.dumps(results[args.variants[0]], indent=1))
+        return
     (args.work / 'month.json').write_text(json.dumps(results, indent=1) + '\n')
     plot(results, args.work / 'month.png')
     draw_map(args.work / 'pruned' / 'home.db', args.work / 'month_map.png')

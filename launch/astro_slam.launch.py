@@ -3,7 +3,7 @@
 Usage:
   ros2 launch astro_slam astro_slam.launch.py params_file:=/path/robot.yaml use_sim_time:=true
 
-Nodes whose components have not landed exit at once with a message (see README).
+The long-term map is the parameter map_path of the backend and map_server sections.
 """
 
 import os
