@@ -11,6 +11,8 @@ silent while relocalizing), slam/path (optimized keyframe poses; stamps identify
 slam/loop_closures (MarkerArray: accepted green, rejected red), slam/status (DiagnosticArray).
 Service: slam/relocalize (std_srvs/Trigger): forget where the robot is and search the map.
 Frames: T_base_camera from TF (/tf_static).
+With map_path, the saved long-term map (read only) is loaded first and the session starts by
+relocalizing in it.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ is broken: new keyframes wait outside the graph while the place index is searche
 pose prior. A pose is committed only when `reloc_confirmations` keyframes agree on where the
 robot is and no recent keyframe disagrees (look-alike rooms give disagreeing hypotheses, and
 then the backend waits); the waiting keyframes then join the graph at the found pose.
+
+A saved map (`load_map`) enters as fixed places before the first keyframe, and the session
+starts the same way: relocalizing in them.
 """
 
 from __future__ import annotations
