@@ -11,7 +11,12 @@ here. The same run without ROS: `astro-slam replay BAG --out DIR`.
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription
+from launch.actions import (
+    DeclareLaunchArgument,
+    ExecuteProcess,
+    IncludeLaunchDescription,
+    TimerAction,
+)
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 
@@ -25,6 +30,12 @@ def generate_launch_description() -> LaunchDescription:
     arguments = [
         DeclareLaunchArgument('bag', description='rosbag2 folder or .mcap/.db3 file to play'),
         DeclareLaunchArgument('rate', default_value='1.0', description='playback speed factor'),
+        DeclareLaunchArgument(
+            'delay',
+            default_value='5.0',
+            description='seconds to wait before playing, so that every node subscribes first '
+            '(a bag without recorded QoS plays /tf_static volatile: late nodes would miss it)',
+        ),
         DeclareLaunchArgument(
             'params_file',
             default_value=os.path.join(share, 'config', 'astro_slam.yaml'),
@@ -77,4 +88,5 @@ def generate_launch_description() -> LaunchDescription:
             **{name: LaunchConfiguration(name) for name in PASSED_ON},
         }.items(),
     )
-    return LaunchDescription([*arguments, stack, play])
+    delayed = TimerAction(period=LaunchConfiguration('delay'), actions=[play])
+    return LaunchDescription([*arguments, stack, delayed])

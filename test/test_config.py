@@ -95,3 +95,14 @@ def test_broken_params_file_is_a_config_error(tmp_path):
         load_params_file(path)
     with pytest.raises(ConfigError):
         load_params_file(tmp_path / 'missing.yaml')
+
+
+def test_example_robot_file_sets_only_real_parameters():
+    from astro_slam.stack import COMPONENTS, load_component
+
+    nodes = load_params_file(ROOT / 'config' / 'example_robot.yaml')
+    names = {load_component(n).node_name for n in COMPONENTS}
+    assert set(nodes) <= names, sorted(set(nodes) - names)
+    for name in COMPONENTS:
+        cls = load_component(name)
+        params_for(nodes, cls.node_name, cls.Config)  # raises ConfigError on a wrong one
