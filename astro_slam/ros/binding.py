@@ -3,7 +3,8 @@
 Parameters are declared from the component's config dataclass (with descriptions), topics get
 the QoS of ros/qos.py, /tf and /tf_static outputs go through tf2_ros broadcasters, synced inputs
 through message_filters, TF lookups through a tf2_ros Buffer. Every callback goes through the
-same Dispatcher as the offline Graph, so drops are counted the same way live and in replay.
+same Dispatcher as the offline Graph, so drops are counted the same way live and in replay, and
+/diagnostics carries them every second (framework/health.py).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from rclpy.node import Node
 from rclpy.time import Time
 from rosidl_runtime_py.utilities import get_message, get_service
 
-from astro_slam.framework.component import Component
+from astro_slam.framework.component import STATE, Component
 from astro_slam.framework.config import config_from_params, param_specs
 from astro_slam.framework.dispatch import Dispatcher
 from astro_slam.framework.graph import TF_STATIC_TOPIC, TF_TOPIC
+from astro_slam.framework.health import node_health
+from astro_slam.msgs.diagnostics import to_diagnostic_array
 from astro_slam.msgs.factory import RclpyFactory
 from astro_slam.msgs.poses import from_transform_stamped
 from astro_slam.ros.qos import profile
@@ -72,6 +75,11 @@ class ComponentNode(Node):
         self.dispatcher = Dispatcher(self.component, self.io.logger)
         self._synchronizers: list[Any] = []  # message_filters objects must outlive __init__
         self._wire(self.component.interface())
+        self._diagnostics = self.create_publisher(
+            get_message('diagnostic_msgs/msg/DiagnosticArray'), '/diagnostics', profile(STATE)
+        )
+        self._drops = 0
+        self.create_timer(1.0, self._publish_health)
         self.get_logger().info(f'{component_cls.__name__} ready')
 
     def _declare_parameters(self, config_cls: type) -> dict[str, Any]:
@@ -130,6 +138,13 @@ class ComponentNode(Node):
         for timer in interface.timers:
             callback = getattr(self.component, timer.callback)
             self.create_timer(timer.period_s, lambda c=callback, t=timer: d.call(t.callback, c))
+
+    def _publish_health(self) -> None:
+        status, self._drops = node_health(
+            self.get_name(), self.dispatcher.stats, self.component.diagnostics(), self._drops
+        )
+        msg = to_diagnostic_array(self.io.factory, [status], self.io.now_ns())
+        self._diagnostics.publish(msg)
 
     def _on_trigger(self, service: Any, response: Any) -> Any:
         result = self.dispatcher.call(service.name, getattr(self.component, service.callback))
