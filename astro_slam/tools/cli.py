@@ -1,4 +1,4 @@
-"""The `astro-slam` command: simulate, replay and dump-config.
+"""The `astro-slam` command: simulate, replay, eval and dump-config.
 
 Heavy imports happen after argument parsing, so `--help` is instant. Known errors print one line
 and exit non-zero; tracebacks are kept for real bugs.
@@ -20,6 +20,7 @@ examples:
   astro-slam simulate --scenario tiny --rig rgbd --out sim           # a few seconds, RGB-D
   astro-slam replay sim/home-week/day1-morning --out results         # replay one session
   astro-slam replay a.mcap b/ --out results --config my_robot.yaml --mode localization
+  astro-slam eval results/day1-morning                # ATE, RPE, relocalization, loops
   astro-slam dump-config > astro_slam.yaml            # every parameter with its default
 
 exit codes of replay: 0 all bags read to the end; 1 nothing could be processed; 3 results
@@ -87,6 +88,17 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument('--overwrite', action='store_true', help='replace existing result folders')
     rep.add_argument('--no-progress', action='store_true', help='no progress bar')
 
+    ev = sub.add_parser(
+        'eval',
+        help='score a replay result folder against its ground truth',
+        description='ATE, RPE, correct rate, relocalization, loops, speed and memory of one '
+        '`astro-slam replay` result (its folder per bag); keys in astro_slam/eval/report.py.',
+    )
+    ev.add_argument('results', type=Path, nargs='+', help='result folder(s): DIR/<bag>/')
+    ev.add_argument('--json', action='store_true', help='print JSON (one object per folder)')
+    ev.add_argument(
+        '--correct-m', type=float, default=0.1, help='correct-rate threshold (default 0.1 m)'
+    )
     sub.add_parser('dump-config', help='print every parameter with its default as ROS 2 YAML')
     return parser
 
@@ -106,7 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     from astro_slam.framework.config import ConfigError
     from astro_slam.tools.bag_io import BagError
 
-    commands = {'simulate': _simulate, 'replay': _replay, 'dump-config': _dump_config}
+    commands = {
+        'simulate': _simulate,
+        'replay': _replay,
+        'eval': _eval,
+        'dump-config': _dump_config,
+    }
     try:
         return commands[args.command](args)
     except (BagError, ConfigError, KeyError, OSError, ValueError) as err:
@@ -210,6 +227,55 @@ def _table(results: list) -> str:
         )
     folders = sorted({str(r.folder.parent) for r in results if r.folder})
     return '\n'.join([_format_table(rows)] + [f'results in {f}/' for f in folders])
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from astro_slam.eval.report import Thresholds, evaluate_run
+
+    reports = {str(f): evaluate_run(f, Thresholds(correct_m=args.correct_m)) for f in args.results}
+    if args.json:
+        print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values())), indent=2))
+        return 0
+    rows = [('result', 'trajectory', 'ATE m', 'RPE %', 'RPE m/m', 'RPE m/10s', 'correct')]
+    for folder, report in reports.items():
+        for name, m in report['trajectories'].items():
+            if m is None:
+                continue
+            rows.append(
+                (
+                    Path(folder).name,
+                    name,
+                    f'{m["ate_rmse_m"]:.3f}',
+                    _fmt(m['rpe_trans_pct'], '.2f'),
+                    _fmt(m['rpe_m_per_m'], '.3f'),
+                    _fmt(m['rpe_m_per_10s'], '.3f'),
+                    f'{100 * m["correct_rate"]:.0f} %',
+                )
+            )
+    print(_format_table(rows))
+    for folder, report in reports.items():
+        extras = {
+            k: report[k]
+            for k in (
+                'reloc_time_s',
+                'reloc_score',
+                'loop_precision',
+                'loop_recall',
+                'realtime_factor',
+                'peak_rss_mb',
+            )
+        }
+        print(
+            f'{Path(folder).name}: '
+            + ', '.join(f'{k} {_fmt(v, ".3g")}' for k, v in extras.items())
+        )
+    return 0
+
+
+def _fmt(value: object, spec: str) -> str:
+    return '-' if value is None else format(value, spec)
 
 
 def _dump_config(args: argparse.Namespace) -> int:

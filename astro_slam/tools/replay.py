@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import resource
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -218,6 +219,8 @@ def _run(
         'wall_s': round(result.wall_s, 6),
         'cpu_s': round(time.process_time() - start_cpu, 6),
         'realtime_factor': round(result.realtime_factor, 3),
+        # Of the whole process so far (Linux reports kB): with several bags, the largest yet.
+        'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         'published': dict(sorted(writer.counts.items())),
         'not_recorded': bag_recorder.failed,
         'nodes': stats,

@@ -1,0 +1,209 @@
+"""`astro-slam eval`: one replay result folder scored against its ground truth.
+
+Reads what `astro-slam replay` wrote (`run.json`, the TUM trajectories, `ground_truth.tum`) and,
+when the bag came from the simulator, its labels (`<bag>.labels.json` beside the bag). Keys of
+the JSON (stable; null when the run cannot tell, e.g. no loop or no kidnap):
+
+- `ate_rmse_m`: RMSE of positions after the SE(3) alignment (Umeyama, no scale) that minimises
+  it, over estimates matched to the truth within 20 ms.
+- `rpe_trans_pct`: KITTI-style drift: for every pose, the first one at least 1 m further along
+  the true path; translation error of the relative motion over that distance, mean, in %.
+- `rpe_m_per_m`: translation error of relative motions over consecutive stretches of at least
+  1 m of true path, mean, in m (evo's RPE with a 1 m delta).
+- `rpe_m_per_10s`: the same over consecutive stretches of at least 10 s.
+- `correct_rate`: OpenLORIS-style correct rate: the share of the ground truth's duration for
+  which a pose was given (within 0.1 s) within `correct_m` of the truth after the ATE alignment.
+- `reloc_time_s`: median time from a relocalization request (a kidnap's put-down, the start of
+  a session in a saved map) to the committed pose.
+- `reloc_score`: mean over relocalizations of exp(-t / 60 s); 0 for one whose first pose is
+  wrong (over 0.3 m or 10 degrees).
+- `loop_precision`, `loop_recall`: accepted loops within 0.3 m and 10 degrees of the truth;
+  revisit events of the labels recalled by a correct loop.
+- `realtime_factor`: bag seconds per wall second of the replay.
+- `peak_rss_mb`: peak resident memory of the replay process.
+- `map_bytes`: the long-term map's bytes per layer after the last save.
+- `cpu_s`: callback CPU seconds per node.
+- `trajectories`: `ate_rmse_m`, `rpe_*`, `correct_rate`, `matched` and `length_m` of `slam`
+  (map -> base_link as the robot saw it online), `odom` (fused) and `vo`.
+
+The top-level accuracy keys are those of `slam`. Not scored here yet: fault detection against
+the labels (`benchmarks/fusion_faults.py` does it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from astro_slam.eval.loops import CORRECT_DEG, CORRECT_M, score_loops
+from astro_slam.eval.trajectory import associate, evaluate, umeyama
+from astro_slam.tools.tum import read_tum
+from astro_slam.transforms import inverse, rotation_deg
+
+TRAJECTORIES = ('slam', 'odom', 'vo')
+RELOC_TIME_SCALE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    correct_m: float = 0.1  # correct rate: position error after alignment
+    match_dt_ns: int = 20_000_000
+
+
+def relative_errors(est: np.ndarray, ref: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """Translation error (m) of each pair's relative motion, estimate against reference."""
+    out = []
+    for i, j in pairs:
+        error = inverse(inverse(ref[i]) @ ref[j]) @ (inverse(est[i]) @ est[j])
+        out.append(float(np.linalg.norm(error[:3, 3])))
+    return np.array(out)
+
+
+def pairs_by_path(ref: np.ndarray, delta_m: float) -> list[tuple[int, int]]:
+    """Consecutive pairs at least `delta_m` of reference path apart (as evo's path filter)."""
+    ids, travelled = [0], 0.0
+    for i in range(1, len(ref)):
+        travelled += float(np.linalg.norm(ref[i, :3, 3] - ref[i - 1, :3, 3]))
+        if travelled >= delta_m:
+            ids.append(i)
+            travelled = 0.0
+    return list(zip(ids[:-1], ids[1:], strict=True))
+
+
+def pairs_by_time(stamps_ns: np.ndarray, delta_s: float) -> list[tuple[int, int]]:
+    """Consecutive pairs at least `delta_s` apart in time."""
+    ids = [0]
+    for i in range(1, len(stamps_ns)):
+        if stamps_ns[i] - stamps_ns[ids[-1]] >= delta_s * 1e9:
+            ids.append(i)
+    return list(zip(ids[:-1], ids[1:], strict=True))
+
+
+def trajectory_metrics(
+    est_t: np.ndarray, est_T: np.ndarray, gt_t: np.ndarray, gt_T: np.ndarray, th: Thresholds
+) -> dict[str, Any] | None:
+    ei, ri = associate(est_t, gt_t, th.match_dt_ns)
+    if len(ei) < 3:
+        return None
+    E, G = est_T[ei], gt_T[ri]
+    kitti = evaluate(est_t, est_T, gt_t, gt_T, 1.0, th.match_dt_ns)
+    per_m = relative_errors(E, G, pairs_by_path(G, 1.0))
+    per_10s = relative_errors(E, G, pairs_by_time(gt_t[ri], 10.0))
+    return {
+        'ate_rmse_m': kitti.ate_rmse_m,
+        'rpe_trans_pct': _number(kitti.rpe_trans_pct),
+        'rpe_m_per_m': float(per_m.mean()) if len(per_m) else None,
+        'rpe_m_per_10s': float(per_10s.mean()) if len(per_10s) else None,
+        'correct_rate': correct_rate(est_t, est_T, gt_t, gt_T, th),
+        'matched': kitti.matched,
+        'length_m': kitti.length_m,
+    }
+
+
+def correct_rate(
+    est_t: np.ndarray, est_T: np.ndarray, gt_t: np.ndarray, gt_T: np.ndarray, th: Thresholds
+) -> float:
+    """Share of ground-truth samples (uniform in time) with a correct pose within 0.1 s."""
+    ei, ri = associate(est_t, gt_t, th.match_dt_ns)
+    align = umeyama(est_T[ei, :3, 3], gt_T[ri, :3, 3])
+    near, truth = associate(gt_t, est_t, 100_000_000)
+    position = est_T[truth, :3, 3] @ align[:3, :3].T + align[:3, 3]
+    right = np.linalg.norm(position - gt_T[near, :3, 3], axis=1) <= th.correct_m
+    return float(np.sum(right) / len(gt_t)) if len(gt_t) else 0.0
+
+
+def relocalization_metrics(
+    relocalizations: list[dict], slam_t: np.ndarray, slam_T: np.ndarray, gt_t, gt_T
+) -> dict[str, Any]:
+    """Times and scores of the backend's relocalizations; first poses judged after aligning
+    the whole slam trajectory on the truth (its map frame may be a saved map's)."""
+    if not relocalizations:
+        return {'reloc_time_s': None, 'reloc_score': None, 'relocalizations': []}
+    ei, ri = associate(slam_t, gt_t)
+    align = umeyama(slam_T[ei, :3, 3], gt_T[ri, :3, 3]) if len(ei) >= 3 else None
+    rows = []
+    for r in relocalizations:
+        seconds = (r['found_ns'] - r['requested_ns']) * 1e-9
+        after = np.flatnonzero(slam_t >= r['found_ns'])
+        right = None
+        if align is not None and len(after):
+            k = after[0]
+            _, i = associate(np.array([slam_t[k]]), gt_t, 60_000_000)
+            if len(i):
+                error = inverse(gt_T[i[0]]) @ (align @ slam_T[k])
+                right = bool(
+                    np.linalg.norm(error[:3, 3]) <= CORRECT_M
+                    and rotation_deg(error) <= CORRECT_DEG
+                )
+        score = math.exp(-seconds / RELOC_TIME_SCALE_S) if right else 0.0
+        rows.append({'time_s': seconds, 'first_pose_right': right, 'score': score})
+    return {
+        'reloc_time_s': statistics.median(r['time_s'] for r in rows),
+        'reloc_score': statistics.mean(r['score'] for r in rows),
+        'relocalizations': rows,
+    }
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _labels(run: dict) -> dict | None:
+    bag = Path(run.get('bag', ''))
+    path = bag.parent / f'{bag.name}.labels.json'
+    return json.loads(path.read_text(encoding='utf-8')) if path.is_file() else None
+
+
+def evaluate_run(folder: Path, th: Thresholds | None = None) -> dict[str, Any]:
+    """Every metric of the module docstring for one replay result folder.
+
+    Raises:
+        FileNotFoundError: the folder has no run.json or no ground_truth.tum.
+    """
+    th = th or Thresholds()
+    folder = Path(folder)
+    run_path, gt_path = folder / 'run.json', folder / 'ground_truth.tum'
+    for path in (run_path, gt_path):
+        if not path.is_file():
+            raise FileNotFoundError(
+                f'{path} is missing: is {folder} an `astro-slam replay` result?'
+            )
+    run = json.loads(run_path.read_text(encoding='utf-8'))
+    gt_t, gt_T = read_tum(gt_path)
+    trajectories: dict[str, Any] = {}
+    for name in TRAJECTORIES:
+        path = folder / f'{name}.tum'
+        if path.is_file():
+            t, T = read_tum(path)
+            trajectories[name] = trajectory_metrics(t, T, gt_t, gt_T, th)
+    slam = trajectories.get('slam') or {}
+    nodes = run.get('nodes', {})
+    backend = nodes.get('backend', {}).get('diagnostics', {})
+    saves = nodes.get('map_server', {}).get('diagnostics', {}).get('saves', [])
+    out: dict[str, Any] = {
+        key: slam.get(key)
+        for key in ('ate_rmse_m', 'rpe_trans_pct', 'rpe_m_per_m', 'rpe_m_per_10s', 'correct_rate')
+    }
+    if (folder / 'slam.tum').is_file():
+        slam_t, slam_T = read_tum(folder / 'slam.tum')
+        out.update(
+            relocalization_metrics(backend.get('relocalizations', []), slam_t, slam_T, gt_t, gt_T)
+        )
+    labels = _labels(run)
+    loops = None
+    if labels is not None and 'loop_events' in backend:
+        loops = score_loops(backend['loop_events'], labels.get('revisits', []), gt_t, gt_T)
+    out['loop_precision'] = _number(loops.precision) if loops else None
+    out['loop_recall'] = _number(loops.recall) if loops else None
+    out['realtime_factor'] = run.get('realtime_factor')
+    out['peak_rss_mb'] = run.get('peak_rss_mb')
+    out['map_bytes'] = saves[-1]['bytes'] if saves else None
+    out['cpu_s'] = {name: node.get('cpu_s') for name, node in nodes.items()}
+    out['trajectories'] = trajectories
+    return out
