@@ -37,6 +37,7 @@ from tqdm import tqdm
 from astro_mapping.component import MapServer
 from astro_mapping.config import MapServerConfig
 from astro_mapping.places import map_places
+from astro_mapping.plot import draw_map
 from astro_mapping.store import load
 from astro_slam.backend.component import Backend
 from astro_slam.backend.config import BackendConfig
@@ -311,40 +312,6 @@ def plot(results: dict, path: Path) -> None:
     bottom.set_ylabel('keyframes relocalized (%)')
     bottom.set_xlabel('session (day)')
     bottom.set_ylim(0, 100)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def draw_map(map_path: Path, path: Path) -> None:
-    """The saved map from above: floor occupancy, rooms tinted, doors, places."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    from astro_mapping.floor import FloorParams, occupancy
-
-    m = load(map_path)
-    grid = occupancy(m.floor, FloorParams())
-    image = np.full((*grid.shape, 3), 0.6)
-    image[grid == 0] = 1.0
-    image[grid == 100] = 0.0
-    palette = plt.get_cmap('tab10')
-    for room in m.rooms.rooms:
-        cells = m.rooms.labels == room.id
-        image[cells] = 0.55 * image[cells] + 0.45 * np.array(palette(room.id % 10)[:3])
-    h, w = grid.shape
-    x0, y0 = m.floor.origin_xy
-    extent = (x0, x0 + w * m.floor.resolution_m, y0, y0 + h * m.floor.resolution_m)
-    fig, ax = plt.subplots(figsize=(7, 7))
-    ax.imshow(image, origin='lower', extent=extent, interpolation='nearest')
-    xy = np.array([p.T_map_base[:2, 3] for p in m.places]).reshape(-1, 2)
-    ax.plot(xy[:, 0], xy[:, 1], '.', color='navy', ms=3, label=f'{len(m.places)} places')
-    for door in m.rooms.doors:
-        ax.plot(*door.xy, 's', color='orange', ms=7)
-    ax.set_title(f'{map_path.name}: {m.sessions} sessions, {len(m.rooms.rooms)} rooms')
-    ax.legend(loc='upper right')
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

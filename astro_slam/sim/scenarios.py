@@ -153,6 +153,38 @@ SCENARIOS: dict[str, Scenario] = {
         laps=1,
         description='thirty daily one-minute patrols: light, change, people and faults',
     ),
+    'demo': Scenario(
+        'demo',
+        (
+            SessionSpec('day1-mapping', 75.0, day=0, start_hour=10.0, lights_on=0.3, people=1),
+            SessionSpec(
+                'day2-evening',
+                75.0,
+                day=1,
+                start_hour=19.5,
+                lights_on=0.7,
+                dimming=0.6,
+                changes='minor',
+                people=1,
+                pets=1,
+                faults=('slip',),
+            ),
+            SessionSpec(
+                'day3-night',
+                75.0,
+                day=2,
+                start_hour=23.0,
+                lights_on=0.5,
+                dimming=0.3,
+                changes='minor',
+                faults=('kidnap',),
+            ),
+        ),
+        n_rooms=3,
+        laps=1,
+        description='`astro-slam demo`: mapping in daylight; furniture moved, evening light and a '
+        'slip; near-dark and a kidnap',
+    ),
     'kidnap': Scenario(
         'kidnap',
         (_day(90.0, faults=('kidnap',)),),

@@ -1,4 +1,4 @@
-"""The `astro-slam` command: simulate, replay, eval and dump-config.
+"""The `astro-slam` command: demo, simulate, replay, eval and dump-config.
 
 Heavy imports happen after argument parsing, so `--help` is instant. Known errors print one line
 and exit non-zero; tracebacks are kept for real bugs.
@@ -16,6 +16,7 @@ EXIT_PARTIAL = 3  # results were written, but a bag was damaged or could not be 
 
 EXAMPLES = """\
 examples:
+  astro-slam demo --out demo                                         # the main job, ~10 min
   astro-slam simulate --scenario home-week --home-seed 3 --out sim   # four sessions of a week
   astro-slam simulate --scenario tiny --rig rgbd --out sim           # a few seconds, RGB-D
   astro-slam replay sim/home-week/day1-morning --out results         # replay one session
@@ -88,6 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument('--overwrite', action='store_true', help='replace existing result folders')
     rep.add_argument('--no-progress', action='store_true', help='no progress bar')
 
+    demo = sub.add_parser(
+        'demo',
+        help='three simulated days mapped, re-localized and scored, with a report',
+        description='Simulates three days of one home (daylight mapping; furniture moved, '
+        'evening light and a slip; near-dark and a kidnap), replays them through the stack on '
+        'one long-term map, scores them and writes DIR/report.md with pictures.',
+    )
+    demo.add_argument('--out', type=Path, default=Path('demo'), help='output folder (replaced)')
+    demo.add_argument('--quick', action='store_true', help='30 s days instead of 75 s')
+    demo.add_argument('--jobs', type=int, default=2, help='processes for the simulation')
+    demo.add_argument('--no-progress', action='store_true', help='no progress bar')
     ev = sub.add_parser(
         'eval',
         help='score a replay result folder against its ground truth',
@@ -122,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         'simulate': _simulate,
         'replay': _replay,
         'eval': _eval,
+        'demo': _demo,
         'dump-config': _dump_config,
     }
     try:
@@ -227,6 +240,19 @@ def _table(results: list) -> str:
         )
     folders = sorted({str(r.folder.parent) for r in results if r.folder})
     return '\n'.join([_format_table(rows)] + [f'results in {f}/' for f in folders])
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from astro_slam.tools.demo import run_demo, table
+
+    print(f'simulating three days of one home into {args.out}/sim (a few minutes) ...', flush=True)
+    with logging_redirect_tqdm():
+        scores = run_demo(args.out, args.quick, args.jobs, False if args.no_progress else None)
+    print(table(scores))
+    print(f'report: {args.out / "report.md"}; every score: {args.out / "scores.json"}')
+    return 0 if all('error' not in r for r in scores['sessions'].values()) else EXIT_PARTIAL
 
 
 def _eval(args: argparse.Namespace) -> int:
