@@ -16,6 +16,7 @@ be read is never overwritten: the node runs on an empty map and saves next to it
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,14 @@ class MapServer(Component):
         self.error = ''
         self.save_path = Path(c.map_path) if c.map_path else None
         self.base, self.load_s = self._load()
+        resolution = self.base.floor.resolution_m
+        if resolution != c.resolution_m:  # the map's grid wins: layers of one map share it
+            self.io.logger.warning(
+                'map resolution %.3f m (resolution_m %.3f ignored)', resolution, c.resolution_m
+            )
+            self.floor_params = dataclasses.replace(self.floor_params, resolution_m=resolution)
+            self.merge_params = dataclasses.replace(self.merge_params, floor=self.floor_params)
+            self.live_floor = FloorLayer.empty(resolution)
         self.shown = self.base  # what /map_layers shows: the last merged map
         self.map_dirty = self.layers_dirty = True
 
