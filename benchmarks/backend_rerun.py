@@ -13,15 +13,13 @@ relocalizations and the ATE / RPE of the final optimized keyframe poses.
 from __future__ import annotations
 
 import argparse
-import heapq
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
-from common import machine
+from common import feed_recorded, machine
 
 from astro_slam.backend.component import Backend
 from astro_slam.backend.config import BackendConfig
@@ -29,26 +27,14 @@ from astro_slam.eval.loops import score_loops
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.framework.config import config_from_params
 from astro_slam.framework.graph import Graph
-from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.tum import read_tum
-
-SIM_TOPICS = {'/tf_static', '/camera/left/camera_info'}
-STACK_TOPICS = {'/vo/keyframe', '/odometry/filtered', '/fusion/reliability', '/fusion/relocalize'}
-
-
-def _messages(path: Path, topics: set[str]) -> Iterator[tuple[int, str, Any]]:
-    with BagReader(path) as reader:
-        for topic, t_ns, msg in reader.messages(topics):
-            yield t_ns, topic, msg
 
 
 def rerun(sim_bag: Path, result: Path, labels: dict, overrides: dict[str, Any]) -> dict:
     config = config_from_params(BackendConfig, overrides)
     graph = Graph()
     backend = graph.add(Backend, config)
-    streams = [_messages(sim_bag, SIM_TOPICS), _messages(result / 'bag', STACK_TOPICS)]
-    for t_ns, topic, msg in heapq.merge(*streams, key=lambda m: m[0]):
-        graph.feed(topic, msg, t_ns)
+    feed_recorded(graph, sim_bag, result)
     gt_t, gt_T = read_tum(result / 'ground_truth.tum')
     diag = backend.diagnostics()
     loops = score_loops(diag['loop_events'], labels['revisits'], gt_t, gt_T)

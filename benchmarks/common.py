@@ -1,13 +1,17 @@
-"""What the benchmark scripts share: the machine they ran on, and VO status from an output bag.
+"""What the benchmark scripts share: the machine they ran on, VO status from an output bag, and
+the recorded inputs of the backend (and map server) fed again to a graph.
 
 The scripts run as `python benchmarks/NAME.py`, so this file is importable as `common`.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 import platform
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from astro_slam.msgs.diagnostics import from_diagnostic_array
 from astro_slam.tools.bag_io import BagReader
@@ -29,3 +33,23 @@ def vo_statuses(bag: Path) -> list[dict[str, str]]:
     """The values of every /vo/status message of an output bag, in order."""
     with BagReader(bag) as reader:
         return [from_diagnostic_array(m)[0].values for _, _, m in reader.messages({'/vo/status'})]
+
+
+# What the backend and the map server read: from the simulated bag, and from a replay's output
+# bag (VO and fusion; the backend feeds nothing back to them, so their outputs are its inputs).
+SIM_TOPICS = {'/tf_static', '/camera/left/camera_info'}
+STACK_TOPICS = {'/vo/keyframe', '/odometry/filtered', '/fusion/reliability', '/fusion/relocalize'}
+
+
+def _messages(path: Path, topics: set[str]) -> Iterator[tuple[int, str, Any]]:
+    with BagReader(path) as reader:
+        for topic, t_ns, msg in reader.messages(topics):
+            yield t_ns, topic, msg
+
+
+def feed_recorded(graph: Any, sim_bag: Path, result: Path) -> None:
+    """Feeds `graph` the camera_info and /tf_static of `sim_bag` and the VO and fusion outputs
+    recorded in `result`/bag, merged in time order."""
+    streams = [_messages(sim_bag, SIM_TOPICS), _messages(result / 'bag', STACK_TOPICS)]
+    for t_ns, topic, msg in heapq.merge(*streams, key=lambda m: m[0]):
+        graph.feed(topic, msg, t_ns)

@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import heapq
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import machine
+from common import feed_recorded, machine
 from tqdm import tqdm
 
 from astro_mapping.component import MapServer
@@ -39,10 +37,9 @@ from astro_mapping.config import MapServerConfig
 from astro_mapping.places import map_places
 from astro_mapping.plot import draw_map
 from astro_mapping.store import load
-from astro_slam.backend.component import Backend
+from astro_slam.backend.component import Backend, keyframe_view
 from astro_slam.backend.config import BackendConfig
 from astro_slam.backend.core import BackendCore
-from astro_slam.backend.verification import KeyframeView
 from astro_slam.backend.vocabulary import Vocabulary
 from astro_slam.eval.trajectory import associate, umeyama
 from astro_slam.framework.graph import Graph
@@ -51,7 +48,7 @@ from astro_slam.msgs.keyframe import from_keyframe_cloud
 from astro_slam.msgs.poses import pose_to_matrix
 from astro_slam.msgs.time import header_ns
 from astro_slam.sim.scenarios import SCENARIOS, Scenario
-from astro_slam.sim.simulate import simulate
+from astro_slam.sim.simulate import simulate, split_sessions
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
@@ -98,10 +95,9 @@ def stage_inputs(work: Path, sessions: int, jobs: int) -> None:
         for n in names
     ):
         return  # made by an earlier run
-    bounds = [round(i * sessions / jobs) for i in range(jobs + 1)]
-    parts = [range(bounds[i], bounds[i + 1]) for i in range(jobs)]
+    parts = split_sessions(sessions, jobs)
     start = time.perf_counter()
-    with ProcessPoolExecutor(jobs) as pool:
+    with ProcessPoolExecutor(len(parts)) as pool:
         futures = [
             pool.submit(_simulate_and_replay, work, k, part, sessions)
             for k, part in enumerate(parts)
@@ -109,16 +105,6 @@ def stage_inputs(work: Path, sessions: int, jobs: int) -> None:
         for f in futures:
             print('inputs ready:', ', '.join(f.result()), flush=True)
     print(f'stage 1-2: {time.perf_counter() - start:.0f} s', flush=True)
-
-
-SIM_TOPICS = {'/tf_static', '/camera/left/camera_info'}
-STACK_TOPICS = {'/vo/keyframe', '/odometry/filtered', '/fusion/reliability', '/fusion/relocalize'}
-
-
-def _messages(path: Path, topics: set[str]) -> Iterator[tuple[int, str, Any]]:
-    with BagReader(path) as reader:
-        for topic, t_ns, msg in reader.messages(topics):
-            yield t_ns, topic, msg
 
 
 def _session_folders(work: Path, sessions: int) -> list[tuple[str, Path, Path]]:
@@ -153,8 +139,7 @@ def _relocalization_rate(
         i, j = associate(np.array([cloud.t_ns]), gt_t)
         if not len(i):
             continue
-        good = np.all(np.isfinite(cloud.points_c), axis=1) & (cloud.points_c[:, 2] > 0)
-        view = KeyframeView(cloud.points_c[good], cloud.xy[good], cloud.descriptors[good])
+        view = keyframe_view(cloud, core.vocabulary.descriptor_size)
         found = core.locate(view, m.T_base_camera)
         tried += 1
         if found is not None:
@@ -205,9 +190,7 @@ def run_variant(work: Path, sessions: int, name: str, prune: bool, budget: int) 
         first_pose = FirstPose()
         graph.tap(first_pose)
         start = time.perf_counter()
-        streams = [_messages(sim_bag, SIM_TOPICS), _messages(result / 'bag', STACK_TOPICS)]
-        for t_ns, topic, msg in heapq.merge(*streams, key=lambda m: m[0]):
-            graph.feed(topic, msg, t_ns)
+        feed_recorded(graph, sim_bag, result)
         graph.shutdown()
         row['wall_s'] = round(time.perf_counter() - start, 2)
         saves = server.diagnostics()['saves']

@@ -40,7 +40,7 @@ from astro_slam.framework.component import (
 from astro_slam.msgs.camera import camera_info_to_model
 from astro_slam.msgs.diagnostics import from_diagnostic_array, to_diagnostic_array
 from astro_slam.msgs.errors import InvalidMessage
-from astro_slam.msgs.keyframe import from_keyframe_cloud
+from astro_slam.msgs.keyframe import KeyframeCloud, from_keyframe_cloud
 from astro_slam.msgs.markers import to_marker_array
 from astro_slam.msgs.poses import (
     from_odometry,
@@ -54,6 +54,21 @@ from astro_slam.types import DiagnosticStatus, Marker, Path, PoseEstimate, Stamp
 from astro_slam.vo.prior import OdometryBuffer
 
 _MAX_REJECTED_SHOWN = 200
+
+
+def keyframe_view(cloud: KeyframeCloud, descriptor_size: int) -> KeyframeView:
+    """What verification uses of a /vo/keyframe: its landmarks with finite points in front of
+    the camera. Raises InvalidMessage when the descriptors do not fit the vocabulary."""
+    descriptors = cloud.descriptors
+    if descriptors.dtype != np.uint8 or descriptors.shape[1:] != (descriptor_size,):
+        raise InvalidMessage(
+            f'keyframe descriptors are {descriptors.shape[1:]} {descriptors.dtype}; '
+            f'the vocabulary needs {descriptor_size} uint8'
+        )
+    xyz, xy = cloud.points_c, cloud.xy
+    good = np.all(np.isfinite(xyz), axis=1) & np.all(np.isfinite(xy), axis=1) & (xyz[:, 2] > 0)
+    ids = cloud.ids[good] if cloud.ids is not None else None
+    return KeyframeView(xyz[good], xy[good], descriptors[good], ids)
 
 
 class Backend(Component):
@@ -176,17 +191,7 @@ class Backend(Component):
         self._publish_status(t_ns)
 
     def _view(self, msg: Any) -> KeyframeView:
-        cloud = from_keyframe_cloud(msg)
-        descriptors, size = cloud.descriptors, self.core.vocabulary.descriptor_size
-        if descriptors.dtype != np.uint8 or descriptors.shape[1:] != (size,):
-            raise InvalidMessage(
-                f'keyframe descriptors are {descriptors.shape[1:]} {descriptors.dtype}; '
-                f'the vocabulary needs {size} uint8'
-            )
-        xyz, xy = cloud.points_c, cloud.xy
-        good = np.all(np.isfinite(xyz), axis=1) & np.all(np.isfinite(xy), axis=1) & (xyz[:, 2] > 0)
-        ids = cloud.ids[good] if cloud.ids is not None else None
-        return KeyframeView(xyz[good], xy[good], descriptors[good], ids)
+        return keyframe_view(from_keyframe_cloud(msg), self.core.vocabulary.descriptor_size)
 
     def _covariance_at(self, t_ns: int) -> np.ndarray:
         stamps = [t for t, _ in self.odom_covariances]

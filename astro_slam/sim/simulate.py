@@ -60,6 +60,14 @@ def override(
     return dataclasses.replace(scenario, **changes)
 
 
+def split_sessions(n_sessions: int, parts: int) -> list[range]:
+    """Session indices in `parts` contiguous ranges of near-equal size, for `simulate(...,
+    sessions=...)` in separate processes (empty ranges left out)."""
+    parts = max(1, min(parts, n_sessions))
+    bounds = [round(i * n_sessions / parts) for i in range(parts + 1)]
+    return [range(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
 def simulate(
     scenario: Scenario,
     home_seed: int,

@@ -22,7 +22,7 @@ import numpy as np
 
 from astro_slam.eval.report import evaluate_run
 from astro_slam.sim.scenarios import SCENARIOS, Scenario
-from astro_slam.sim.simulate import simulate
+from astro_slam.sim.simulate import simulate, split_sessions
 from astro_slam.tools.replay import ReplayOptions, replay
 
 HOME_SEED = 7
@@ -45,15 +45,12 @@ def _simulate_part(scenario: Scenario, out: Path, part: range) -> list[str]:
 
 def simulate_days(scenario: Scenario, out: Path, jobs: int) -> list[Path]:
     """The scenario's bags, sessions split over `jobs` processes (same bags as one process)."""
-    n = len(scenario.sessions)
-    jobs = max(1, min(jobs, n))
-    bounds = [round(i * n / jobs) for i in range(jobs + 1)]
-    parts = [range(bounds[i], bounds[i + 1]) for i in range(jobs)]
-    folders = [out / f'part{k}' for k in range(jobs)]
-    if jobs == 1:
+    parts = split_sessions(len(scenario.sessions), jobs)
+    folders = [out / f'part{k}' for k in range(len(parts))]
+    if len(parts) == 1:
         _simulate_part(scenario, folders[0], parts[0])
     else:
-        with ProcessPoolExecutor(jobs) as pool:
+        with ProcessPoolExecutor(len(parts)) as pool:
             for future in [
                 pool.submit(_simulate_part, scenario, f, p)
                 for f, p in zip(folders, parts, strict=True)
