@@ -81,10 +81,10 @@ def prune(m: LongTermMap, vocabulary: Vocabulary, p: BudgetParams) -> dict[str, 
     gone['crowded_places'] = before - len(m.places)
     _drop_unreferenced(m)
     floor = 1.0
-    while sum(layer_bytes(m).values()) > p.budget_bytes and len(m.landmarks):
+    while len(m.landmarks) and (size := sum(layer_bytes(m).values())) > p.budget_bytes:
         scores = landmark_scores(m, vocabulary, p.recency_half_life)
         protected = _protected(m, scores, max(int(p.min_landmarks_per_place * floor), 5))
-        over = sum(layer_bytes(m).values()) - p.budget_bytes
+        over = size - p.budget_bytes
         n_drop = int(np.ceil(over / LANDMARK_BYTES * 1.05))
         candidates = np.flatnonzero(~protected)
         if len(candidates):

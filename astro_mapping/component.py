@@ -107,6 +107,7 @@ class MapServer(Component):
             self.merge_params = dataclasses.replace(self.merge_params, floor=self.floor_params)
             self.live_floor = FloorLayer.empty(resolution)
         self.shown = self.base  # what /map_layers shows: the last merged map
+        self.shown_bytes = layer_bytes(self.shown)  # it changes only with `shown`
         self.map_dirty = self.layers_dirty = True
 
     def _load(self) -> tuple[LongTermMap, float]:
@@ -267,7 +268,7 @@ class MapServer(Component):
             'merge_s': round(merged_s, 4),
             'prune_s': round(pruned_s, 4),
         }
-        self.shown = merged
+        self.shown, self.shown_bytes = merged, record['bytes']
         self.map_dirty = self.layers_dirty = True
         if self.save_path is None:
             message = f'merged session {merged.sessions} (map_path empty: not saved)'
@@ -303,7 +304,7 @@ class MapServer(Component):
         self.io.publish(self.MAP.name, to_occupancy_grid(self.io.factory, grid))
 
     def _publish_status(self, t_ns: int) -> None:
-        sizes = layer_bytes(self.shown)
+        sizes = self.shown_bytes
         total = sum(sizes.values())
         budget = self.config.memory_budget_bytes
         values = {f'bytes_{k}': str(v) for k, v in sizes.items()}

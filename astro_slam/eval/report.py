@@ -92,6 +92,7 @@ def trajectory_metrics(
     if len(ei) < 3:
         return None
     E, G = est_T[ei], gt_T[ri]
+    align = umeyama(E[:, :3, 3], G[:, :3, 3])  # the ATE's alignment, reused for correct_rate
     kitti = evaluate(est_t, est_T, gt_t, gt_T, 1.0, th.match_dt_ns)
     per_m = relative_errors(E, G, pairs_by_path(G, 1.0))
     per_10s = relative_errors(E, G, pairs_by_time(gt_t[ri], 10.0))
@@ -100,18 +101,22 @@ def trajectory_metrics(
         'rpe_trans_pct': _number(kitti.rpe_trans_pct),
         'rpe_m_per_m': float(per_m.mean()) if len(per_m) else None,
         'rpe_m_per_10s': float(per_10s.mean()) if len(per_10s) else None,
-        'correct_rate': correct_rate(est_t, est_T, gt_t, gt_T, th),
+        'correct_rate': correct_rate(est_t, est_T, gt_t, gt_T, align, th),
         'matched': kitti.matched,
         'length_m': kitti.length_m,
     }
 
 
 def correct_rate(
-    est_t: np.ndarray, est_T: np.ndarray, gt_t: np.ndarray, gt_T: np.ndarray, th: Thresholds
+    est_t: np.ndarray,
+    est_T: np.ndarray,
+    gt_t: np.ndarray,
+    gt_T: np.ndarray,
+    align: np.ndarray,
+    th: Thresholds,
 ) -> float:
-    """Share of ground-truth samples (uniform in time) with a correct pose within 0.1 s."""
-    ei, ri = associate(est_t, gt_t, th.match_dt_ns)
-    align = umeyama(est_T[ei, :3, 3], gt_T[ri, :3, 3])
+    """Share of ground-truth samples (uniform in time) with a pose within 0.1 s that is
+    correct once moved by `align` (T_gt_est)."""
     near, truth = associate(gt_t, est_t, 100_000_000)
     position = est_T[truth, :3, 3] @ align[:3, :3].T + align[:3, 3]
     right = np.linalg.norm(position - gt_T[near, :3, 3], axis=1) <= th.correct_m
