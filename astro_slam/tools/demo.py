@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -50,7 +51,10 @@ def simulate_days(scenario: Scenario, out: Path, jobs: int) -> list[Path]:
     if len(parts) == 1:
         _simulate_part(scenario, folders[0], parts[0])
     else:
-        with ProcessPoolExecutor(len(parts)) as pool:
+        # Spawned, not forked: the caller may hold threads (BLAS, faiss, a test runner's
+        # earlier work), and a fork copies their locks held.
+        spawn = multiprocessing.get_context('spawn')
+        with ProcessPoolExecutor(len(parts), mp_context=spawn) as pool:
             for future in [
                 pool.submit(_simulate_part, scenario, f, p)
                 for f, p in zip(folders, parts, strict=True)
