@@ -1,7 +1,8 @@
 """Shared fixtures: the offline message factory and tiny simulated sessions written to tmp_path.
 
 Bags for framework tests come from the real simulator without its cameras: the same sensor
-models, fast enough for unit tests.
+models, fast enough for unit tests. `walk_bag` is the one short session with cameras that the
+whole-stack tests share (simulated once per test run).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from astro_slam.msgs.factory import RosbagsFactory, default_factory
 from astro_slam.sim.generate import generate_home
 from astro_slam.sim.recorder import SessionRecorder
-from astro_slam.sim.scenarios import SCENARIOS
+from astro_slam.sim.scenarios import SCENARIOS, Scenario, SessionSpec
 from astro_slam.sim.session import SessionPlan, plan_session
 
 
@@ -23,6 +24,17 @@ def tiny_plan(duration_s: float = 3.0, seed: int = 7) -> SessionPlan:
     spec = dataclasses.replace(scenario.sessions[0], duration_s=duration_s, people=0)
     scenario = dataclasses.replace(scenario, sessions=(spec,))
     return plan_session(generate_home(1, n_rooms=3), scenario, 0, seed, [])
+
+
+def walk_scenario() -> Scenario:
+    """6 s of a 640x480 stereo patrol with a person walking."""
+    return dataclasses.replace(
+        SCENARIOS['tiny'],
+        sessions=(SessionSpec('walk', 6.0, people=1),),
+        camera_hz=15.0,
+        width=640,
+        height=480,
+    )
 
 
 def write_sensor_bag(plan: SessionPlan, path: Path, storage: str = 'mcap') -> Path:
@@ -34,6 +46,17 @@ def write_sensor_bag(plan: SessionPlan, path: Path, storage: str = 'mcap') -> Pa
 @pytest.fixture(scope='session')
 def factory() -> RosbagsFactory:
     return default_factory()
+
+
+@pytest.fixture(scope='session')
+def walk_bag(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`walk_scenario` in home 0 (seed 3), with cameras; beside it home.yaml and labels."""
+    pytest.importorskip('moderngl')
+    from astro_slam.sim.simulate import simulate
+
+    out = tmp_path_factory.mktemp('walk')
+    simulate(walk_scenario(), 0, 3, out, progress=False)
+    return out / 'tiny' / 'walk'
 
 
 @pytest.fixture(scope='session')

@@ -4,9 +4,9 @@ by relocalizing in it, and merges into it."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,25 +18,15 @@ from astro_slam.eval.trajectory import associate, umeyama
 from astro_slam.msgs.occupancy import from_occupancy_grid
 from astro_slam.sim.home import load_home_yaml
 from astro_slam.sim.patrol import FloorGrid
-from astro_slam.sim.scenarios import SCENARIOS, SessionSpec
-from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
 
 
 @pytest.fixture(scope='module')
-def runs(tmp_path_factory):
+def runs(walk_bag, tmp_path_factory):
     out = tmp_path_factory.mktemp('map')
-    scenario = dataclasses.replace(
-        SCENARIOS['tiny'],
-        sessions=(SessionSpec('walk', 6.0, people=1),),
-        camera_hz=15.0,
-        width=640,
-        height=480,
-    )
-    simulate(scenario, 0, 3, out, progress=False)
-    bag = out / 'tiny' / 'walk'
+    bag = walk_bag
     map_path = out / 'home.db'
     folders = []
     for run in ('first', 'second'):
@@ -71,7 +61,7 @@ def test_first_session_saves_a_map_with_every_layer(runs):
     i, j = associate(est_t, gt_t)
     align = umeyama(est_T[i, :3, 3], gt_T[j, :3, 3])
     true_xy = xy @ align[:2, :2].T + align[:2, 3]
-    floor = FloorGrid(load_home_yaml(map_path.parent / 'tiny' / 'home.yaml'))
+    floor = FloorGrid(load_home_yaml(Path(_run(first)['bag']).parent / 'home.yaml'))
     truly_free = [floor.occupied[floor.cell(q)] == 0 for q in true_xy]
     assert np.mean(truly_free) > 0.95
     assert b'\xff\xd8\xff' not in map_path.read_bytes()  # no JPEG went in

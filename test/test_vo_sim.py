@@ -11,13 +11,14 @@ import pytest
 
 pytest.importorskip('moderngl')
 
+from conftest import walk_scenario
+
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.msgs.pointcloud import cloud_to_array
 from astro_slam.msgs.time import header_ns
 from astro_slam.sim.home import load_home_yaml
 from astro_slam.sim.renderer import Lighting, Renderer
 from astro_slam.sim.rig import Rig
-from astro_slam.sim.scenarios import SCENARIOS, SessionSpec
 from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
@@ -28,25 +29,21 @@ from astro_slam.vo.features import make_extractor
 from astro_slam.vo.tracker import LOST, TRACKING, Frame, Tracker
 
 
-def _simulate_and_replay(out, home_seed: int, seed: int):
-    """6 s of a 640x480 stereo patrol with a person walking, replayed through the stack."""
-    scenario = dataclasses.replace(
-        SCENARIOS['tiny'],
-        sessions=(SessionSpec('walk', 6.0, people=1),),
-        camera_hz=15.0,
-        width=640,
-        height=480,
-    )
-    simulate(scenario, home_seed, seed, out, progress=False)
-    bag = out / 'tiny' / 'walk'
+def _replay(bag, out):
     (result,) = replay([bag], ReplayOptions(out / 'results', progress=False))
     assert not result.error
     return bag, result.folder
 
 
+def _simulate_and_replay(out, home_seed: int, seed: int):
+    """`walk_scenario` in another home, replayed through the stack."""
+    simulate(walk_scenario(), home_seed, seed, out, progress=False)
+    return _replay(out / 'tiny' / 'walk', out)
+
+
 @pytest.fixture(scope='module')
-def session(tmp_path_factory):
-    return _simulate_and_replay(tmp_path_factory.mktemp('vo'), 0, 3)
+def session(walk_bag, tmp_path_factory):
+    return _replay(walk_bag, tmp_path_factory.mktemp('vo'))
 
 
 @pytest.mark.xfail(
