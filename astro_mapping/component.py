@@ -111,7 +111,8 @@ class MapServer(Component):
         self.map_dirty = self.layers_dirty = True
 
     def _load(self) -> tuple[LongTermMap, float]:
-        c, empty = self.config, LongTermMap.empty(self.config.resolution_m, self.config.map_frame)
+        c = self.config
+        empty = LongTermMap.empty(c.resolution_m, c.map_frame, c.features)
         if not c.map_path:
             return empty, 0.0
         path = Path(c.map_path)
@@ -123,6 +124,10 @@ class MapServer(Component):
         start = time.perf_counter()
         try:
             m = load(path, readonly=c.mode == 'localization')
+            if m.features != c.features:
+                raise MapFileError(
+                    f'{path} holds {m.features} descriptors but features is {c.features}'
+                )
         except MapFileError as err:
             self.save_path = path.with_name(f'{path.stem}.new{path.suffix or ".db"}')
             self.error = f'{err}; starting an empty map, saved to {self.save_path} instead'

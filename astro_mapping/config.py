@@ -19,6 +19,12 @@ class MapServerConfig:
         'localization: load it and only publish it (never written).',
         choices=('mapping', 'localization'),
     )
+    features: str = param(
+        'orb',
+        'Descriptors the visual odometry sends (its own `features`); a map of another '
+        "extractor's descriptors is not merged into.",
+        choices=('orb', 'learned'),
+    )
     memory_budget_bytes: int = param(
         8_000_000,
         'Bytes the map may take (all layers as saved); pruning keeps it within.',

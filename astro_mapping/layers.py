@@ -184,9 +184,10 @@ class LongTermMap:
     frame_id: str = 'map'
     next_landmark_id: int = 0
     next_place_id: int = 0
+    features: str = 'orb'  # the extractor whose descriptors the landmarks carry
 
     @staticmethod
-    def empty(resolution_m: float, frame_id: str = 'map') -> LongTermMap:
+    def empty(resolution_m: float, frame_id: str = 'map', features: str = 'orb') -> LongTermMap:
         return LongTermMap(
             0,
             Landmarks.empty(),
@@ -196,4 +197,5 @@ class LongTermMap:
             np.eye(3),
             np.eye(4),
             frame_id,
+            features=features,
         )

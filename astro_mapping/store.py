@@ -161,6 +161,7 @@ def _write(con: sqlite3.Connection, m: LongTermMap) -> None:
         'T_base_camera': np.asarray(m.T_base_camera, float).ravel().tolist(),
         'next_landmark_id': m.next_landmark_id,
         'next_place_id': m.next_place_id,
+        'features': m.features,
     }
     con.executemany(
         'INSERT INTO meta (key, value) VALUES (?, ?)',
@@ -345,6 +346,8 @@ def _read(con: sqlite3.Connection, path: Path) -> LongTermMap:
         str(meta['frame_id']),
         int(meta['next_landmark_id']),
         int(meta['next_place_id']),
+        # Maps saved before learned features existed hold ORB descriptors.
+        str(meta.get('features', 'orb')),
     )
     if not (np.all(np.isfinite(landmarks.xyz)) and np.all(np.isfinite(m.K))):
         raise ValueError('non-finite numbers')

@@ -4,9 +4,10 @@ Usage:
   ros2 launch astro_slam astro_slam.launch.py params_file:=/path/robot.yaml
   ros2 launch astro_slam astro_slam.launch.py map_path:=$HOME/.ros/home.db mode:=localization
   ros2 launch astro_slam astro_slam.launch.py rig:=rgbd use_sim_time:=true rviz:=true
+  ros2 launch astro_slam astro_slam.launch.py features:=learned
 
-An argument left empty (mode, map_path, rig, image_transport) leaves the file's value alone:
-parameters are passed in order, the file first, then only the arguments that were given.
+An argument left empty (mode, map_path, rig, image_transport, features) leaves the file's
+value alone: parameters are passed in order, the file first, then only the arguments given.
 """
 
 import os
@@ -22,6 +23,8 @@ from launch import LaunchDescription
 
 NODES = ('visual_odometry', 'fusion', 'backend', 'map_server')
 MAP_NODES = ('backend', 'map_server')
+# Every node that reads descriptors: they must all agree on the extractor.
+FEATURE_NODES = ('visual_odometry', 'backend', 'map_server')
 CAMERA_INFO = {'stereo': 'camera/left/camera_info', 'rgbd': 'camera/color/camera_info'}
 
 
@@ -31,7 +34,10 @@ def _overrides(context, name: str) -> dict:
     map_path = LaunchConfiguration('map_path').perform(context)
     rig = LaunchConfiguration('rig').perform(context)
     transport = LaunchConfiguration('image_transport').perform(context)
+    features = LaunchConfiguration('features').perform(context)
     out = {}
+    if features and name in FEATURE_NODES:
+        out['features'] = features
     if name == 'map_server' and mode:
         out['mode'] = mode
     if name in MAP_NODES and map_path:
@@ -104,6 +110,13 @@ def generate_launch_description() -> LaunchDescription:
             choices=['', 'raw', 'compressed'],
             description='how the VO subscribes to images (compressed: <image>/compressed and '
             "<depth>/compressedDepth); '' keeps the params_file value",
+        ),
+        DeclareLaunchArgument(
+            'features',
+            default_value='',
+            choices=['', 'orb', 'learned'],
+            description='local features of the VO, backend and map server (learned: the '
+            "shipped ONNX network, robust to light changes); '' keeps the params_file values",
         ),
         DeclareLaunchArgument(
             'namespace', default_value='', description='namespace of every node and relative topic'

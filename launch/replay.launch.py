@@ -22,7 +22,16 @@ from launch.substitutions import LaunchConfiguration
 
 from launch import LaunchDescription
 
-PASSED_ON = ('params_file', 'mode', 'map_path', 'rig', 'image_transport', 'namespace', 'rviz')
+PASSED_ON = (
+    'params_file',
+    'mode',
+    'map_path',
+    'rig',
+    'image_transport',
+    'features',
+    'namespace',
+    'rviz',
+)
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -61,6 +70,13 @@ def generate_launch_description() -> LaunchDescription:
             default_value='compressed',
             choices=['', 'raw', 'compressed'],
             description='how the bag carries images (simulated bags: compressed)',
+        ),
+        DeclareLaunchArgument(
+            'features',
+            default_value='',
+            choices=['', 'orb', 'learned'],
+            description="local features of the VO, backend and map server; '' keeps the "
+            'params_file values',
         ),
         DeclareLaunchArgument(
             'namespace', default_value='', description='namespace of every node and relative topic'

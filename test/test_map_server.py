@@ -89,6 +89,24 @@ def test_an_unreadable_map_is_reported_kept_and_saved_beside(tmp_path):
     assert load(tmp_path / 'home.new.db').sessions == 1
 
 
+def test_a_map_of_other_descriptors_is_not_merged_into(tmp_path):
+    """ORB landmarks cannot be matched with learned descriptors: a map saved with one
+    extractor is kept as it is when the stack runs the other, and the session goes beside."""
+    path = tmp_path / 'home.db'
+    stack = Stack(MapServerConfig(map_path=str(path)))
+    stack.session(Home(), 10**12)
+    stack.graph.shutdown()
+    before = path.read_bytes()
+    assert load(path).features == 'orb'
+    learned = Stack(MapServerConfig(map_path=str(path), features='learned'))
+    learned.session(Home(), 2 * 10**12)
+    status = from_diagnostic_array(learned.out['/map_server/status'][-1])[0]
+    assert status.level == 2 and 'holds orb descriptors but features is learned' in status.message
+    learned.graph.shutdown()
+    assert path.read_bytes() == before
+    assert load(tmp_path / 'home.new.db').features == 'learned'
+
+
 def test_localization_mode_never_writes(tmp_path):
     path = tmp_path / 'home.db'
     stack = Stack(MapServerConfig(map_path=str(path)))

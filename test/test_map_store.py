@@ -67,7 +67,7 @@ def make_map(n_landmarks: int = 500, n_places: int = 20, seed: int = 0) -> LongT
 
 
 def assert_same(a: LongTermMap, b: LongTermMap) -> None:
-    assert a.sessions == b.sessions and a.frame_id == b.frame_id
+    assert a.sessions == b.sessions and a.frame_id == b.frame_id and a.features == b.features
     assert a.next_landmark_id == b.next_landmark_id and a.next_place_id == b.next_place_id
     for x, y in zip(a.landmarks._arrays(), b.landmarks._arrays(), strict=True):
         np.testing.assert_array_equal(x, y)
@@ -93,6 +93,17 @@ def test_round_trip(tmp_path):
     m.sessions = 4
     save(m, path)  # over the previous one
     assert load(path).sessions == 4
+
+
+def test_the_map_records_its_descriptors_and_older_maps_hold_orb(tmp_path):
+    m = make_map()
+    m.features = 'learned'
+    path = tmp_path / 'home.db'
+    save(m, path)
+    assert load(path).features == 'learned'
+    with sqlite3.connect(path) as con:  # as maps saved before the key existed
+        con.execute("DELETE FROM meta WHERE key = 'features'")
+    assert load(path).features == 'orb'
 
 
 def test_a_kill_during_save_leaves_the_previous_map(tmp_path):

@@ -151,7 +151,13 @@ def test_wheel_installs_launch_config_rviz_and_ament_marker(tmp_path):
         n.split('/')[0] + '/' for n in names
     }
     # Models and vocabularies ship inside the package: nothing is downloaded at run time.
-    assert 'astro_slam/backend/data/orb_vocabulary.npz' in names
+    assert {
+        'astro_slam/backend/data/orb_vocabulary.npz',
+        'astro_slam/backend/data/learned_vlad.npz',
+        'astro_slam/learned/data/xfeat_binary.onnx',
+        'astro_slam/learned/data/LICENSE-XFeat',
+        'astro_slam/learned/data/NOTICE',
+    } <= set(names)
 
 
 def test_launch_files_parse_and_declare_their_arguments():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,6 +91,23 @@ def test_backend_places_every_keyframe_and_publishes_the_map_pose(session):
     odom = evaluate(*read_tum(folder / 'odom.tum'), *truth)
     assert slam.matched >= 0.9 * odom.matched
     assert slam.ate_rmse_m <= odom.ate_rmse_m + 0.01
+
+
+def test_learned_features_track_the_walk_and_feed_the_backend(walk_bag, tmp_path):
+    """The same session with config/learned_features.yaml (`features: learned` on the VO,
+    backend and map server): tracked as well, and the backend's VLAD place model takes the
+    learned keyframes."""
+    params = Path(__file__).parents[1] / 'config' / 'learned_features.yaml'
+    (result,) = replay([walk_bag], ReplayOptions(tmp_path / 'out', config=params, progress=False))
+    assert not result.error
+    run = json.loads((result.folder / 'run.json').read_text())
+    vo = run['nodes']['visual_odometry']['diagnostics']
+    assert vo['published'] >= 0.8 * vo['frames'] and vo['keyframes'] >= 3
+    backend = run['nodes']['backend']['diagnostics']
+    assert backend['keyframes'] >= vo['keyframes'] - 1
+    truth = read_tum(result.folder / 'ground_truth.tum')
+    errors = evaluate(*read_tum(result.folder / 'vo.tum'), *truth)
+    assert errors.length_m > 1.0 and errors.ate_rmse_m < 0.05
 
 
 def _keyframes(folder):

@@ -26,8 +26,8 @@ import numpy as np
 
 from astro_slam.backend.config import BackendConfig
 from astro_slam.backend.core import MAPPING, BackendCore, KeyframeInput
+from astro_slam.backend.place_model import load_place_model
 from astro_slam.backend.verification import KeyframeView
-from astro_slam.backend.vocabulary import Vocabulary
 from astro_slam.framework.component import (
     SENSOR,
     STATE,
@@ -88,7 +88,7 @@ class Backend(Component):
 
     def __init__(self, config: BackendConfig, io: Any) -> None:
         super().__init__(config, io)
-        self.core = BackendCore(config, Vocabulary.load(config.vocabulary or None))
+        self.core = BackendCore(config, load_place_model(config.vocabulary, config.features))
         self.odometry = OdometryBuffer(horizon_s=5.0, max_extrapolation_s=0.2)
         self.odom_covariances: deque[tuple[int, np.ndarray]] = deque(maxlen=500)
         self.next_output_ns = 0
@@ -108,7 +108,12 @@ class Backend(Component):
             self.io.logger.info('no map at %s yet: mapping from scratch', path)
             return
         try:
-            places = map_places(load(path, readonly=True), self.core.vocabulary)
+            m = load(path, readonly=True)
+            if m.features != self.config.features:
+                raise MapFileError(
+                    f'{path} holds {m.features} descriptors but features is {self.config.features}'
+                )
+            places = map_places(m, self.core.vocabulary)
         except MapFileError as err:
             self.map_error = f'{err}; mapping from scratch'
             self.io.logger.error(self.map_error)

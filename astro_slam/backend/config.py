@@ -57,8 +57,16 @@ class BackendConfig:
         'camera_info as a weak prior; reported on slam/status.',
     )
     # Place recognition
+    features: str = param(
+        'orb',
+        'Descriptors the visual odometry sends (its own `features`): picks the shipped place '
+        'model, a bag of ORB words or VLAD of learned descriptors.',
+        choices=('orb', 'learned'),
+    )
     vocabulary: str = param(
-        '', "Vocabulary file (.npz, train_vocabulary.py); '' for the one shipped in the package."
+        '',
+        'Place model file (.npz: a vocabulary from train_vocabulary.py or VLAD centres from '
+        "astro_slam/learned/train.py); '' for the one shipped for `features`.",
     )
     candidates: int = param(5, 'Place candidates verified per keyframe.')
     min_similarity: float = param(

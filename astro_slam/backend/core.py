@@ -29,9 +29,9 @@ import numpy as np
 from astro_slam.backend.bundle_adjustment import BAKeyframe, BAParams, bundle_adjust
 from astro_slam.backend.config import BackendConfig
 from astro_slam.backend.place_index import PlaceIndex
+from astro_slam.backend.place_model import PlaceEncoder
 from astro_slam.backend.pose_graph import PoseGraph
 from astro_slam.backend.verification import KeyframeView, Verification, VerifyParams, verify
-from astro_slam.backend.vocabulary import Vocabulary
 from astro_slam.transforms import inverse, rotation_deg
 
 MAPPING = 'mapping'
@@ -149,7 +149,7 @@ def _disagreement(A: np.ndarray, B: np.ndarray) -> tuple[float, float]:
 
 
 class BackendCore:
-    def __init__(self, config: BackendConfig, vocabulary: Vocabulary) -> None:
+    def __init__(self, config: BackendConfig, vocabulary: PlaceEncoder) -> None:
         self.config = config
         self.vocabulary = vocabulary
         self.index = PlaceIndex(vocabulary.size)

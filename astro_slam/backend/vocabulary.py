@@ -83,6 +83,14 @@ class Vocabulary:
         """The L2-normalised TF-IDF place vector (K,) float32; zeros for no descriptors."""
         return self.vector_of_words(self.assign(descriptors))
 
+    def prepare(self, descriptors: np.ndarray) -> np.ndarray:
+        """Each descriptor's word, once for descriptors shared by many places."""
+        return self.assign(descriptors)
+
+    def vector_of(self, prepared: np.ndarray, rows) -> np.ndarray:
+        """The place vector of the prepared rows (see `prepare`)."""
+        return self.vector_of_words(prepared[rows])
+
     def vector_of_words(self, words: np.ndarray) -> np.ndarray:
         """The place vector of descriptors already assigned to words (see `vector`)."""
         counts = np.bincount(words, minlength=self.size).astype(np.float32)

@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument('--out', type=Path, default=Path('demo'), help='output folder (replaced)')
     demo.add_argument('--quick', action='store_true', help='30 s days instead of 75 s')
     demo.add_argument('--jobs', type=int, default=2, help='processes for the simulation')
+    demo.add_argument(
+        '--config',
+        type=Path,
+        help='ROS 2 parameter file for the stack (e.g. config/learned_features.yaml)',
+    )
     demo.add_argument('--no-progress', action='store_true', help='no progress bar')
     ev = sub.add_parser(
         'eval',
@@ -249,7 +254,13 @@ def _demo(args: argparse.Namespace) -> int:
 
     print(f'simulating three days of one home into {args.out}/sim (a few minutes) ...', flush=True)
     with logging_redirect_tqdm():
-        scores = run_demo(args.out, args.quick, args.jobs, False if args.no_progress else None)
+        scores = run_demo(
+            args.out,
+            args.quick,
+            args.jobs,
+            False if args.no_progress else None,
+            config=args.config,
+        )
     print(table(scores))
     print(f'report: {args.out / "report.md"}; every score: {args.out / "scores.json"}')
     return 0 if all('error' not in r for r in scores['sessions'].values()) else EXIT_PARTIAL

@@ -73,8 +73,10 @@ def run_demo(
     jobs: int = 2,
     progress: bool | None = None,
     scenario: Scenario | None = None,
+    config: Path | None = None,
 ) -> dict[str, Any]:
-    """Simulates, replays, scores and reports; returns the scores (also in DIR/scores.json)."""
+    """Simulates, replays (with the parameter file `config` when given), scores and reports;
+    returns the scores (also in DIR/scores.json)."""
     scenario = scenario or demo_scenario(quick)
     if out.exists():
         shutil.rmtree(out)
@@ -83,7 +85,9 @@ def run_demo(
     bags = simulate_days(scenario, out / 'sim', jobs)
     simulated_s = time.perf_counter() - start
     map_path = out / 'home.db'
-    options = ReplayOptions(out / 'results', map_path=str(map_path), progress=progress)
+    options = ReplayOptions(
+        out / 'results', config=config, map_path=str(map_path), progress=progress
+    )
     results = replay(bags, options)
     scores: dict[str, Any] = {'sessions': {}, 'seconds': {'simulate': round(simulated_s, 1)}}
     for bag, result in zip(bags, results, strict=True):

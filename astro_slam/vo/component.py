@@ -68,7 +68,9 @@ class VisualOdometry(Component):
 
     def __init__(self, config: VisualOdometryConfig, io: Any) -> None:
         super().__init__(config, io)
-        self.extractor = make_extractor(config.features, config.max_features)
+        self.extractor = make_extractor(
+            config.features, config.max_features, config.feature_model, config.learned_input_scale
+        )
         self.tracker = Tracker(config, self.extractor)
         self.rectifiers: dict[str, Rectifier] = {}
         self.prior = OdometryBuffer()

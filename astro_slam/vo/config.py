@@ -27,7 +27,20 @@ class VisualOdometryConfig:
         'Odometry used as motion prior, to predict and to check the pose '
         "(wheel or fused); '' for a constant-velocity prior.",
     )
-    features: str = param('orb', 'Local feature extractor.', choices=('orb',))
+    features: str = param(
+        'orb',
+        'Local feature extractor: ORB, or the learned network (XFeat keypoints, 256-bit '
+        'descriptors trained for light changes; onnxruntime on the CPU).',
+        choices=('orb', 'learned'),
+    )
+    feature_model: str = param(
+        '', "The learned extractor's .onnx file; '' for the one shipped in the package."
+    )
+    learned_input_scale: float = param(
+        1.0,
+        'The learned network runs on the image resized by this factor: 0.8 takes a third '
+        'less time, with keypoints on a coarser grid (docs/BENCHMARKS.md).',
+    )
     max_features: int = param(800, 'Keypoints per image, spread over an 8x6 grid.')
     normalisation: str = param(
         'clahe',

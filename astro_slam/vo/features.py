@@ -1,4 +1,4 @@
-"""Local features behind one interface: ORB (OpenCV) now, a learned ONNX extractor later.
+"""Local features behind one interface: ORB (OpenCV) or the learned ONNX extractor.
 
 An extractor returns keypoints spread over the image (a grid keeps the strongest corners of
 each cell, so that one textured poster does not take every feature) and their descriptors.
@@ -78,7 +78,10 @@ class OrbExtractor:
         keypoints = self.orb.detect(gray, None)
         if not keypoints:
             return Features.empty(self.descriptor_size)
-        keypoints = self._spread(keypoints, gray.shape)
+        xy = np.array([k.pt for k in keypoints])
+        response = np.array([k.response for k in keypoints])
+        keep = spread(xy, response, gray.shape, self.grid, self.max_features)
+        keypoints = [keypoints[i] for i in keep]
         keypoints, descriptors = self.orb.compute(gray, keypoints)
         if descriptors is None or not keypoints:
             return Features.empty(self.descriptor_size)
@@ -86,33 +89,45 @@ class OrbExtractor:
         octave = np.array([k.octave for k in keypoints], int)
         return Features(xy, octave, descriptors)
 
-    def _spread(self, keypoints: tuple, shape: tuple[int, ...]) -> list:
-        """The strongest keypoints of each grid cell, max_features in all."""
-        cols, rows = self.grid
-        height, width = shape[:2]
-        xy = np.array([k.pt for k in keypoints])
-        response = np.array([k.response for k in keypoints])
-        cell = (
-            np.minimum(xy[:, 1] * rows // height, rows - 1) * cols
-            + np.minimum(xy[:, 0] * cols // width, cols - 1)
-        ).astype(int)
-        per_cell = max(1, self.max_features // (cols * rows))
-        # Sort by cell, then by falling response; keep the first per_cell of each cell.
-        order = np.lexsort((-response, cell))
-        sorted_cells = cell[order]
-        first = np.searchsorted(sorted_cells, sorted_cells, side='left')
-        rank = np.arange(len(order)) - first
-        keep = order[rank < per_cell]
-        # Cells with few corners leave room: fill it with the strongest of the rest.
-        spare = self.max_features - len(keep)
-        if spare > 0:
-            rest = order[rank >= per_cell]
-            keep = np.concatenate([keep, rest[np.argsort(-response[rest])[:spare]]])
-        return [keypoints[i] for i in keep]
+
+def spread(
+    xy: np.ndarray,
+    response: np.ndarray,
+    shape: tuple[int, ...],
+    grid: tuple[int, int],
+    max_features: int,
+) -> np.ndarray:
+    """Indices of the strongest keypoints of each grid cell (cols, rows), max_features in all."""
+    cols, rows = grid
+    height, width = shape[:2]
+    cell = (
+        np.minimum(xy[:, 1] * rows // height, rows - 1) * cols
+        + np.minimum(xy[:, 0] * cols // width, cols - 1)
+    ).astype(int)
+    per_cell = max(1, max_features // (cols * rows))
+    # Sort by cell, then by falling response; keep the first per_cell of each cell.
+    order = np.lexsort((-response, cell))
+    sorted_cells = cell[order]
+    first = np.searchsorted(sorted_cells, sorted_cells, side='left')
+    rank = np.arange(len(order)) - first
+    keep = order[rank < per_cell]
+    # Cells with few corners leave room: fill it with the strongest of the rest.
+    spare = max_features - len(keep)
+    if spare > 0:
+        rest = order[rank >= per_cell]
+        keep = np.concatenate([keep, rest[np.argsort(-response[rest])[:spare]]])
+    return keep
 
 
-def make_extractor(name: str, max_features: int) -> FeatureExtractor:
-    """The extractor named by the `features` parameter."""
+def make_extractor(
+    name: str, max_features: int, model: str = '', input_scale: float = 1.0
+) -> FeatureExtractor:
+    """The extractor named by the `features` parameter (`model`, `input_scale`: the learned
+    one's file and input size)."""
     if name == 'orb':
         return OrbExtractor(max_features=max_features)
-    raise ValueError(f"unknown feature extractor {name!r}; available: 'orb'")
+    if name == 'learned':
+        from astro_slam.learned.extractor import LearnedExtractor
+
+        return LearnedExtractor(max_features, model or None, input_scale=input_scale)
+    raise ValueError(f"unknown feature extractor {name!r}; available: 'orb', 'learned'")

@@ -1,0 +1,267 @@
+"""Learned features against ORB + CLAHE, side by side, on simulated homes the training never saw.
+
+    python benchmarks/learned_features.py --work /tmp/lf [--homes 200 201 202 203 204]
+
+1. Matching: a daylight view against a view of the same place (a pose up to 0.3 m and 20 deg
+   away) under each other light; mutual nearest neighbours passing Lowe's ratio test (0.8)
+   from both sides; correct when within 3 px of the position the rendered depth gives.
+2. Place recognition: per home, `--places` places seen in daylight are the database; each is
+   queried from a nearby pose under evening, dim, near-dark and infrared-night light, after
+   furniture moved and objects were dropped; recall@1 counts a top match within 1 m and 45 deg.
+   ORB bag of words (shipped vocabulary) against VLAD of learned descriptors (shipped centres),
+   each over all of the image's features.
+3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved;
+   also with the network on the image scaled by 0.8 (`learned_input_scale`), in 1 and 3.
+4. The visual odometry on the `dark` scenario (infrared illuminator only), once per extractor.
+
+Writes RESULT.json and learned_features.png (or --figure) to --work, and prints the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from common import machine, vo_statuses
+
+from astro_slam.backend.vlad import VladEncoder
+from astro_slam.backend.vocabulary import Vocabulary
+from astro_slam.learned.extractor import LearnedExtractor
+from astro_slam.learned.judge import match_count
+from astro_slam.learned.views import (
+    LIGHTS,
+    ViewRenderer,
+    camera_pose,
+    lighting,
+    nearby,
+    robot_poses,
+    view_pairs,
+)
+from astro_slam.sim.changes import apply_changes
+from astro_slam.sim.generate import generate_home
+from astro_slam.sim.rig import Rig
+from astro_slam.vo.features import OrbExtractor
+from astro_slam.vo.image_quality import Normaliser
+
+QUERY_LIGHTS = ('evening', 'dim', 'near-dark', 'night-ir')
+
+
+def extractors(max_features: int, smaller: bool = False) -> dict:
+    out = {'orb': OrbExtractor(max_features), 'learned': LearnedExtractor(max_features)}
+    if smaller:  # the documented smaller input
+        out['learned@0.8'] = LearnedExtractor(max_features, input_scale=0.8)
+    return out
+
+
+def matching(homes: list[int], pairs: int, max_features: int) -> dict:
+    K = Rig().intrinsics.K
+    clahe = Normaliser('clahe')
+    ex = extractors(max_features, smaller=True)
+    out = {}
+    for light in LIGHTS[1:]:
+        totals = {name: [0, 0] for name in ex}
+        for seed in homes:
+            for a, b in view_pairs(generate_home(seed), pairs, seed, ('day', light)):
+                for name, e in ex.items():
+                    c = match_count(e.extract(clahe(a.gray)), e.extract(clahe(b.gray)), a, b, K)
+                    totals[name][0] += c.correct
+                    totals[name][1] += c.matches
+        out[light] = {
+            name: {'correct': c, 'matches': m, 'precision': round(c / max(m, 1), 3)}
+            for name, (c, m) in totals.items()
+        }
+        print(f'matching day vs {light}: {out[light]}', flush=True)
+    return out
+
+
+def _pose_close(p: np.ndarray, q: np.ndarray) -> bool:
+    turn = abs((p[2] - q[2] + np.pi) % (2 * np.pi) - np.pi)
+    return float(np.linalg.norm(p[:2] - q[:2])) <= 1.0 and turn <= np.radians(45)
+
+
+def places(homes: list[int], count: int, max_features: int) -> dict:
+    clahe = Normaliser('clahe')
+    ex = extractors(max_features)
+    models = {'orb': Vocabulary.load(), 'learned': VladEncoder.load()}
+    hits = {name: {light: 0 for light in QUERY_LIGHTS} for name in ex}
+    hits5 = {name: 0 for name in ex}
+    queries = dict.fromkeys(QUERY_LIGHTS, 0)
+    for seed in homes:
+        home = generate_home(seed)
+        changed, _ = apply_changes(home, 'minor', np.random.default_rng([seed, 2]))
+        rng = np.random.default_rng([seed, 3])
+        views = ViewRenderer(home, seed=seed)
+        try:
+            poses = robot_poses(home, rng, count)
+            database = {name: [] for name in ex}
+            for pose in poses:
+                light = lighting(home, 'day', rng)
+                view = views.render(camera_pose(views.rig, *pose), light, 'day')
+                for name, e in ex.items():
+                    descriptors = e.extract(clahe(view.gray)).descriptors
+                    database[name].append(models[name].vector(descriptors))
+            views.set_home(changed)
+            for light in QUERY_LIGHTS:
+                for pose in poses:
+                    q_pose = nearby(changed, pose, rng)
+                    view = views.render(
+                        camera_pose(views.rig, *q_pose), lighting(changed, light, rng), light
+                    )
+                    queries[light] += 1
+                    for name, e in ex.items():
+                        v = models[name].vector(e.extract(clahe(view.gray)).descriptors)
+                        ranked = np.argsort(-(np.array(database[name]) @ v), kind='stable')
+                        hits[name][light] += _pose_close(poses[ranked[0]], q_pose)
+                        hits5[name] += any(_pose_close(poses[i], q_pose) for i in ranked[:5])
+        finally:
+            views.release()
+        print(f'places: home {seed} done', flush=True)
+    total = sum(queries.values())
+    return {
+        name: {
+            'recall_at_1': round(sum(h.values()) / total, 3),
+            # What the backend's verification sees: it checks the best `candidates` (5).
+            'recall_at_5': round(hits5[name] / total, 3),
+            'by_light': {light: round(h[light] / queries[light], 3) for light in QUERY_LIGHTS},
+        }
+        for name, h in hits.items()
+    } | {'queries': total}
+
+
+def timing(homes: list[int], frames: int, max_features: int) -> dict:
+    clahe = Normaliser('clahe')
+    ex = extractors(max_features, smaller=True)
+    images = [
+        clahe(view.gray)
+        for a, b in view_pairs(generate_home(homes[0]), frames // 2, homes[0])
+        for view in (a, b)
+    ]
+    ms = {name: [] for name in ex}
+    for image in images:
+        for name, e in ex.items():
+            start = time.perf_counter()
+            e.extract(image)
+            ms[name].append((time.perf_counter() - start) * 1e3)
+    return {name: round(statistics.median(v[2:]), 1) for name, v in ms.items()} | {
+        'frames': len(images) - 2,
+        'size': '640x480',
+    }
+
+
+def dark_vo(seed: int, duration: float, work: Path) -> dict:
+    from astro_slam.sim.scenarios import SCENARIOS
+    from astro_slam.sim.simulate import simulate
+    from astro_slam.tools.replay import ReplayOptions, replay
+
+    base = SCENARIOS['dark']
+    spec = dataclasses.replace(base.sessions[0], duration_s=duration)
+    scenario = dataclasses.replace(base, name=f'dark{seed}', sessions=(spec,))
+    simulate(scenario, seed, seed, work, overwrite=True, progress=False)
+    bag = work / scenario.name / spec.name
+    out = {}
+    for features in ('orb', 'learned'):
+        params = work / f'{features}.yaml'
+        params.write_text(
+            f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
+            f'backend:\n  ros__parameters:\n    features: {features}\n'
+        )
+        (result,) = replay(
+            [bag],
+            ReplayOptions(work / 'out' / features, config=params, overwrite=True, progress=False),
+        )
+        states = [v.get('state') for v in vo_statuses(result.folder / 'bag')]
+        out[features] = {
+            'frames': len(states),
+            'tracked_share': round(states.count('tracking') / len(states), 3),
+            'not_lost_share': round(1 - states.count('lost') / len(states), 3),
+            'realtime_factor': round(result.realtime_factor, 2),
+        }
+        print(f'dark VO {features}: {out[features]}', flush=True)
+    return out
+
+
+def plot(result: dict, path: Path) -> None:
+    """Correct matches against a daylight view, per light, and place recall@1, per light."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    panels = [k for k in ('matching', 'places') if k in result]
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4), squeeze=False)
+    colours = {'orb': '#888888', 'learned': '#1f77b4', 'learned@0.8': '#9ecae1'}
+    for ax, panel in zip(axes[0], panels, strict=True):
+        if panel == 'matching':
+            lights = list(result['matching'])
+            names = list(result['matching'][lights[0]])
+            values = {n: [result['matching'][lt][n]['correct'] for lt in lights] for n in names}
+            precision = {
+                n: [result['matching'][lt][n]['precision'] for lt in lights] for n in names
+            }
+            ax.set_title('correct matches with a daylight view (label: precision)')
+        else:
+            names = [n for n in result['places'] if n != 'queries']
+            lights = list(result['places'][names[0]]['by_light'])
+            values = {n: [result['places'][n]['by_light'][lt] for lt in lights] for n in names}
+            precision = None
+            ax.set_title('place recognition recall@1 (furniture moved)')
+        width = 0.8 / len(names)
+        for i, n in enumerate(names):
+            x = np.arange(len(lights)) + i * width
+            bars = ax.bar(x, values[n], width, label=n, color=colours.get(n))
+            if precision:
+                ax.bar_label(bars, [f'{p:.2f}' for p in precision[n]], fontsize=7)
+        ax.set_xticks(np.arange(len(lights)) + 0.4 - width / 2, lights)
+        ax.legend(fontsize=8)
+    fig.suptitle(f'homes {result["homes"]}, {result["date"]}, {result["machine"]}', fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--work', type=Path, required=True)
+    parser.add_argument('--homes', type=int, nargs='+', default=[200, 201, 202, 203, 204])
+    parser.add_argument('--pairs', type=int, default=10, help='view pairs per home and light')
+    parser.add_argument('--places', type=int, default=30, help='database places per home')
+    parser.add_argument('--max-features', type=int, default=800)
+    parser.add_argument('--dark-seconds', type=float, default=60.0)
+    parser.add_argument('--figure', type=Path, help='also write the figure here (PNG)')
+    parser.add_argument(
+        '--sections',
+        nargs='+',
+        default=['matching', 'places', 'timing', 'vo'],
+        choices=['matching', 'places', 'timing', 'vo'],
+    )
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    result: dict = {
+        'date': time.strftime('%Y-%m-%d'),
+        'machine': machine(),
+        'homes': args.homes,
+        'max_features': args.max_features,
+    }
+    if 'matching' in args.sections:
+        result['matching'] = matching(args.homes, args.pairs, args.max_features)
+    if 'places' in args.sections:
+        result['places'] = places(args.homes, args.places, args.max_features)
+    if 'vo' in args.sections:
+        result['dark_vo'] = dark_vo(args.homes[0], args.dark_seconds, args.work / 'dark')
+    if 'timing' in args.sections:  # last: nothing else of ours runs meanwhile
+        result['timing_ms'] = timing(args.homes, 40, args.max_features)
+        print(f'timing: {result["timing_ms"]}', flush=True)
+    (args.work / 'RESULT.json').write_text(json.dumps(result, indent=1) + '\n')
+    plot(result, args.figure or args.work / 'learned_features.png')
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == '__main__':
+    main()
