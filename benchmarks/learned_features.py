@@ -12,7 +12,8 @@
    each over all of the image's features.
 3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved;
    also with the network on the image scaled by 0.8 (`learned_input_scale`), in 1 and 3.
-4. The visual odometry on the `dark` scenario (infrared illuminator only), once per extractor.
+4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor and
+   per `--dark-counts` keypoint budget: the share of frames with state `tracking`.
 
 Writes RESULT.json and learned_features.png (or --figure) to --work, and prints the JSON.
 """
@@ -153,7 +154,7 @@ def timing(homes: list[int], frames: int, max_features: int) -> dict:
     }
 
 
-def dark_vo(seed: int, duration: float, work: Path) -> dict:
+def dark_vo(seed: int, duration: float, counts: list[int], work: Path) -> dict:
     from astro_slam.sim.scenarios import SCENARIOS
     from astro_slam.sim.simulate import simulate
     from astro_slam.tools.replay import ReplayOptions, replay
@@ -164,24 +165,27 @@ def dark_vo(seed: int, duration: float, work: Path) -> dict:
     simulate(scenario, seed, seed, work, overwrite=True, progress=False)
     bag = work / scenario.name / spec.name
     out = {}
-    for features in ('orb', 'learned'):
-        params = work / f'{features}.yaml'
-        params.write_text(
-            f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
-            f'backend:\n  ros__parameters:\n    features: {features}\n'
-        )
-        (result,) = replay(
-            [bag],
-            ReplayOptions(work / 'out' / features, config=params, overwrite=True, progress=False),
-        )
-        states = [v.get('state') for v in vo_statuses(result.folder / 'bag')]
-        out[features] = {
-            'frames': len(states),
-            'tracked_share': round(states.count('tracking') / len(states), 3),
-            'not_lost_share': round(1 - states.count('lost') / len(states), 3),
-            'realtime_factor': round(result.realtime_factor, 2),
-        }
-        print(f'dark VO {features}: {out[features]}', flush=True)
+    for count in counts:
+        for features in ('orb', 'learned'):
+            name = f'{features}@{count}'
+            params = work / f'{name}.yaml'
+            params.write_text(
+                f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
+                f'    max_features: {count}\n'
+                f'backend:\n  ros__parameters:\n    features: {features}\n'
+            )
+            options = ReplayOptions(
+                work / 'out' / name, config=params, overwrite=True, progress=False
+            )
+            (result,) = replay([bag], options)
+            states = [v.get('state') for v in vo_statuses(result.folder / 'bag')]
+            out[name] = {
+                'frames': len(states),
+                'tracked_share': round(states.count('tracking') / len(states), 3),
+                'not_lost_share': round(1 - states.count('lost') / len(states), 3),
+                'realtime_factor': round(result.realtime_factor, 2),
+            }
+            print(f'dark VO {name}: {out[name]}', flush=True)
     return out
 
 
@@ -234,6 +238,9 @@ def main() -> None:
     parser.add_argument('--places', type=int, default=30, help='database places per home')
     parser.add_argument('--max-features', type=int, default=800)
     parser.add_argument('--dark-seconds', type=float, default=60.0)
+    parser.add_argument(
+        '--dark-counts', type=int, nargs='+', default=[800, 1200], help='max_features runs'
+    )
     parser.add_argument('--figure', type=Path, help='also write the figure here (PNG)')
     parser.add_argument(
         '--sections',
@@ -254,7 +261,9 @@ def main() -> None:
     if 'places' in args.sections:
         result['places'] = places(args.homes, args.places, args.max_features)
     if 'vo' in args.sections:
-        result['dark_vo'] = dark_vo(args.homes[0], args.dark_seconds, args.work / 'dark')
+        result['dark_vo'] = dark_vo(
+            args.homes[0], args.dark_seconds, args.dark_counts, args.work / 'dark'
+        )
     if 'timing' in args.sections:  # last: nothing else of ours runs meanwhile
         result['timing_ms'] = timing(args.homes, 40, args.max_features)
         print(f'timing: {result["timing_ms"]}', flush=True)

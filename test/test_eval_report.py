@@ -125,6 +125,28 @@ def test_report_keys_correct_rate_and_relocalization(tmp_path):
     assert strict['correct_rate'] == 0.0
 
 
+def test_relocalizations_are_judged_in_the_map_frame_when_given(tmp_path):
+    """A session relocalizing in a saved map is judged where that map put the map frame: the
+    same first pose is right there and wrong in a frame half a metre off."""
+    from astro_slam.eval.report import map_alignment
+    from astro_slam.transforms import inverse
+
+    folder = _result(tmp_path)
+    offset = make_transform(t=[3.0, -1.0, 0.2])  # as _result built the estimate's frame
+    offset[:3, :3] = small_motion(np.zeros(3), np.array([0.0, 0.0, 0.7]))[:3, :3]
+    right = evaluate_run(folder, map_frame=inverse(offset))
+    assert right['relocalizations'][0]['first_pose_right'] is True
+    shifted = make_transform(t=[0.5, 0.0, 0.0]) @ inverse(offset)
+    wrong = evaluate_run(folder, map_frame=shifted)
+    assert wrong['relocalizations'][0]['first_pose_right'] is False
+    assert wrong['reloc_score'] == 0.0
+    # Without a map frame the session is aligned on its own truth: map_alignment's frame.
+    own = evaluate_run(folder, map_frame=map_alignment(folder))
+    assert own['relocalizations'] == evaluate_run(folder)['relocalizations']
+    assert main(['eval', '--map-session', str(folder), '--json', str(folder)]) == 0
+    assert main(['eval', '--map-session', str(tmp_path / 'missing'), str(folder)]) == 1
+
+
 def test_cli_eval_prints_a_table_and_json(tmp_path, capsys):
     folder = _result(tmp_path)
     assert main(['eval', str(folder)]) == 0

@@ -159,3 +159,21 @@ def test_place_models_load_by_format(tmp_path):
         load_place_model(tmp_path / 'junk.npz')
     with pytest.raises(VladError):
         VladEncoder.load(tmp_path / 'other.npz')
+
+
+def test_the_backend_refuses_a_map_of_other_descriptors(tmp_path):
+    from astro_mapping.layers import LongTermMap
+    from astro_mapping.store import save
+    from astro_slam.backend.component import Backend
+    from astro_slam.backend.config import BackendConfig
+    from astro_slam.framework.graph import Graph
+
+    path = tmp_path / 'home.db'
+    save(LongTermMap.empty(0.05), path)  # an ORB map
+    learned = Graph(strict=False).add(
+        Backend, BackendConfig(map_path=str(path), features='learned')
+    )
+    assert 'holds orb descriptors but features is learned' in learned.map_error
+    assert isinstance(learned.core.vocabulary, VladEncoder)
+    orb = Graph(strict=False).add(Backend, BackendConfig(map_path=str(path)))
+    assert orb.map_error == '' and isinstance(orb.core.vocabulary, Vocabulary)

@@ -123,15 +123,35 @@ def correct_rate(
     return float(np.sum(right) / len(gt_t)) if len(gt_t) else 0.0
 
 
+def map_alignment(folder: Path) -> np.ndarray | None:
+    """truth <- map: the SE(3) alignment of a result's SLAM trajectory on its ground truth,
+    or None without one. For the session that began a saved map this is where the map frame
+    lies in the truth's frame, which later sessions share."""
+    folder = Path(folder)
+    if not (folder / 'slam.tum').is_file() or not (folder / 'ground_truth.tum').is_file():
+        return None
+    slam_t, slam_T = read_tum(folder / 'slam.tum')
+    gt_t, gt_T = read_tum(folder / 'ground_truth.tum')
+    ei, ri = associate(slam_t, gt_t)
+    return umeyama(slam_T[ei, :3, 3], gt_T[ri, :3, 3]) if len(ei) >= 3 else None
+
+
 def relocalization_metrics(
-    relocalizations: list[dict], slam_t: np.ndarray, slam_T: np.ndarray, gt_t, gt_T
+    relocalizations: list[dict],
+    slam_t: np.ndarray,
+    slam_T: np.ndarray,
+    gt_t,
+    gt_T,
+    align: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Times and scores of the backend's relocalizations; first poses judged after aligning
-    the whole slam trajectory on the truth (its map frame may be a saved map's)."""
+    """Times and scores of the backend's relocalizations. First poses are judged in `align`
+    (truth <- map, from the session that began the map: map_alignment), else after aligning
+    this whole trajectory on the truth, which bends to whatever drift came later."""
     if not relocalizations:
         return {'reloc_time_s': None, 'reloc_score': None, 'relocalizations': []}
-    ei, ri = associate(slam_t, gt_t)
-    align = umeyama(slam_T[ei, :3, 3], gt_T[ri, :3, 3]) if len(ei) >= 3 else None
+    if align is None:
+        ei, ri = associate(slam_t, gt_t)
+        align = umeyama(slam_T[ei, :3, 3], gt_T[ri, :3, 3]) if len(ei) >= 3 else None
     rows = []
     for r in relocalizations:
         seconds = (r['found_ns'] - r['requested_ns']) * 1e-9
@@ -165,8 +185,11 @@ def _labels(run: dict) -> dict | None:
     return json.loads(path.read_text(encoding='utf-8')) if path.is_file() else None
 
 
-def evaluate_run(folder: Path, th: Thresholds | None = None) -> dict[str, Any]:
-    """Every metric of the module docstring for one replay result folder.
+def evaluate_run(
+    folder: Path, th: Thresholds | None = None, map_frame: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Every metric of the module docstring for one replay result folder; relocalizations
+    judged in `map_frame` (truth <- map, see map_alignment) when given.
 
     Raises:
         FileNotFoundError: the folder has no run.json or no ground_truth.tum.
@@ -198,7 +221,9 @@ def evaluate_run(folder: Path, th: Thresholds | None = None) -> dict[str, Any]:
     if (folder / 'slam.tum').is_file():
         slam_t, slam_T = read_tum(folder / 'slam.tum')
         out.update(
-            relocalization_metrics(backend.get('relocalizations', []), slam_t, slam_T, gt_t, gt_T)
+            relocalization_metrics(
+                backend.get('relocalizations', []), slam_t, slam_T, gt_t, gt_T, map_frame
+            )
         )
     labels = _labels(run)
     loops = None

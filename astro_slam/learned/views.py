@@ -149,7 +149,8 @@ def view_pairs(
 ) -> Iterator[tuple[View, View]]:
     """Pairs of views of one place: the first under one light, the second from a nearby pose
     under another (both drawn from LIGHTS unless `lights` names them), of the `changed` home
-    when given (moved furniture). Views that see mostly a blank wall are skipped."""
+    when given (moved furniture). A place whose first view faces something nearer than 0.6 m
+    (a wall at the camera's nose) is skipped."""
     rng = np.random.default_rng([seed, 0x71E5])
     views = ViewRenderer(home, seed=seed)
     try:

@@ -116,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         '--correct-m', type=float, default=0.1, help='correct-rate threshold (default 0.1 m)'
     )
+    ev.add_argument(
+        '--map-session',
+        type=Path,
+        help='result folder of the session that began the map: relocalizations are judged in '
+        'its map frame (default: each result aligned on its own truth)',
+    )
     sub.add_parser('dump-config', help='print every parameter with its default as ROS 2 YAML')
     return parser
 
@@ -269,9 +275,13 @@ def _demo(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     import json
 
-    from astro_slam.eval.report import Thresholds, evaluate_run
+    from astro_slam.eval.report import Thresholds, evaluate_run, map_alignment
 
-    reports = {str(f): evaluate_run(f, Thresholds(correct_m=args.correct_m)) for f in args.results}
+    frame = map_alignment(args.map_session) if args.map_session else None
+    if args.map_session and frame is None:
+        raise FileNotFoundError(f'{args.map_session} has no slam.tum and ground_truth.tum')
+    th = Thresholds(correct_m=args.correct_m)
+    reports = {str(f): evaluate_run(f, th, frame) for f in args.results}
     if args.json:
         print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values())), indent=2))
         return 0

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from astro_slam.eval.report import evaluate_run
+from astro_slam.eval.report import evaluate_run, map_alignment
 from astro_slam.sim.scenarios import SCENARIOS, Scenario
 from astro_slam.sim.simulate import simulate, split_sessions
 from astro_slam.tools.replay import ReplayOptions, replay
@@ -90,11 +90,14 @@ def run_demo(
     )
     results = replay(bags, options)
     scores: dict[str, Any] = {'sessions': {}, 'seconds': {'simulate': round(simulated_s, 1)}}
+    map_frame = None  # where the first day put the map frame: later days relocalize in it
     for bag, result in zip(bags, results, strict=True):
         if result.error or result.folder is None:
             scores['sessions'][bag.name] = {'error': result.error}
             continue
-        scores['sessions'][bag.name] = evaluate_run(result.folder)
+        scores['sessions'][bag.name] = evaluate_run(result.folder, map_frame=map_frame)
+        if map_frame is None:
+            map_frame = map_alignment(result.folder)
     scores['seconds']['replay'] = round(sum(r.wall_s for r in results), 1)
     previous = None
     for r in scores['sessions'].values():  # a day never placed in the map left it as it was
