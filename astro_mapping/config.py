@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from astro_slam.framework.config import param
+from astro_slam.vo.features import EXTRACTORS
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class MapServerConfig:
         'orb',
         'Descriptors the visual odometry sends (its own `features`); a map of another '
         "extractor's descriptors is not merged into.",
-        choices=('orb', 'learned'),
+        choices=EXTRACTORS,
     )
     memory_budget_bytes: int = param(
         8_000_000,

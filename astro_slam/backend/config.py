@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from astro_slam.framework.config import param
+from astro_slam.vo.features import EXTRACTORS
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class BackendConfig:
         'orb',
         'Descriptors the visual odometry sends (its own `features`): picks the shipped place '
         'model, a bag of ORB words or VLAD of learned descriptors.',
-        choices=('orb', 'learned'),
+        choices=EXTRACTORS,
     )
     vocabulary: str = param(
         '',

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from astro_slam.framework.config import param
+from astro_slam.vo.features import EXTRACTORS
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class VisualOdometryConfig:
         'orb',
         'Local feature extractor: ORB, or the learned network (XFeat keypoints, 256-bit '
         'descriptors trained for light changes; onnxruntime on the CPU).',
-        choices=('orb', 'learned'),
+        choices=EXTRACTORS,
     )
     feature_model: str = param(
         '', "The learned extractor's .onnx file; '' for the one shipped in the package."

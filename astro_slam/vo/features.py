@@ -36,6 +36,10 @@ class Features:
         )
 
 
+# The `features` parameter of every node that reads descriptors (VO, backend, map server).
+EXTRACTORS = ('orb', 'learned')
+
+
 class FeatureExtractor(Protocol):
     """What the tracker needs of an extractor."""
 
@@ -130,4 +134,4 @@ def make_extractor(
         from astro_slam.learned.extractor import LearnedExtractor
 
         return LearnedExtractor(max_features, model or None, input_scale=input_scale)
-    raise ValueError(f"unknown feature extractor {name!r}; available: 'orb', 'learned'")
+    raise ValueError(f'unknown feature extractor {name!r}; available: {EXTRACTORS}')
