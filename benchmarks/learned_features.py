@@ -12,8 +12,9 @@
    each over all of the image's features.
 3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved;
    also with the network on the image scaled by 0.8 (`learned_input_scale`), in 1 and 3.
-4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor and
-   per `--dark-counts` keypoint budget: the share of frames with state `tracking`.
+4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor, per
+   `--dark-counts` keypoint budget and per `--dark-smoothing` stereo smoothing: the share of
+   frames with state `tracking`, and the VO's ATE.
 
 Writes RESULT.json and learned_features.png (or --figure) to --work, and prints the JSON.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import statistics
 import time
@@ -154,10 +156,14 @@ def timing(homes: list[int], frames: int, max_features: int) -> dict:
     }
 
 
-def dark_vo(seed: int, duration: float, counts: list[int], work: Path) -> dict:
+def dark_vo(
+    seed: int, duration: float, counts: list[int], smoothing: list[float], work: Path
+) -> dict:
+    from astro_slam.eval.trajectory import evaluate
     from astro_slam.sim.scenarios import SCENARIOS
     from astro_slam.sim.simulate import simulate
     from astro_slam.tools.replay import ReplayOptions, replay
+    from astro_slam.tools.tum import read_tum
 
     base = SCENARIOS['dark']
     spec = dataclasses.replace(base.sessions[0], duration_s=duration)
@@ -165,27 +171,29 @@ def dark_vo(seed: int, duration: float, counts: list[int], work: Path) -> dict:
     simulate(scenario, seed, seed, work, overwrite=True, progress=False)
     bag = work / scenario.name / spec.name
     out = {}
-    for count in counts:
-        for features in ('orb', 'learned'):
-            name = f'{features}@{count}'
-            params = work / f'{name}.yaml'
-            params.write_text(
-                f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
-                f'    max_features: {count}\n'
-                f'backend:\n  ros__parameters:\n    features: {features}\n'
-            )
-            options = ReplayOptions(
-                work / 'out' / name, config=params, overwrite=True, progress=False
-            )
-            (result,) = replay([bag], options)
-            states = [v.get('state') for v in vo_statuses(result.folder / 'bag')]
-            out[name] = {
-                'frames': len(states),
-                'tracked_share': round(states.count('tracking') / len(states), 3),
-                'not_lost_share': round(1 - states.count('lost') / len(states), 3),
-                'realtime_factor': round(result.realtime_factor, 2),
-            }
-            print(f'dark VO {name}: {out[name]}', flush=True)
+    for sigma, count, features in itertools.product(smoothing, counts, ('orb', 'learned')):
+        name = f'{features}@{count}' + (f' smoothed {sigma:g} px' if sigma else '')
+        params = work / f'{name.replace(" ", "_")}.yaml'
+        params.write_text(
+            f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
+            f'    max_features: {count}\n    stereo_smoothing_px: {sigma}\n'
+            f'backend:\n  ros__parameters:\n    features: {features}\n'
+        )
+        options = ReplayOptions(
+            work / 'out' / params.stem, config=params, overwrite=True, progress=False
+        )
+        (result,) = replay([bag], options)
+        states = [v.get('state') for v in vo_statuses(result.folder / 'bag')]
+        truth = read_tum(result.folder / 'ground_truth.tum')
+        vo = evaluate(*read_tum(result.folder / 'vo.tum'), *truth)
+        out[name] = {
+            'frames': len(states),
+            'vo_ate_cm': round(vo.ate_rmse_m * 100, 1),
+            'tracked_share': round(states.count('tracking') / len(states), 3),
+            'not_lost_share': round(1 - states.count('lost') / len(states), 3),
+            'realtime_factor': round(result.realtime_factor, 2),
+        }
+        print(f'dark VO {name}: {out[name]}', flush=True)
     return out
 
 
@@ -241,6 +249,13 @@ def main() -> None:
     parser.add_argument(
         '--dark-counts', type=int, nargs='+', default=[800, 1200], help='max_features runs'
     )
+    parser.add_argument(
+        '--dark-smoothing',
+        type=float,
+        nargs='+',
+        default=[0.0, 1.0],
+        help='stereo_smoothing_px runs',
+    )
     parser.add_argument('--figure', type=Path, help='also write the figure here (PNG)')
     parser.add_argument(
         '--sections',
@@ -262,7 +277,11 @@ def main() -> None:
         result['places'] = places(args.homes, args.places, args.max_features)
     if 'vo' in args.sections:
         result['dark_vo'] = dark_vo(
-            args.homes[0], args.dark_seconds, args.dark_counts, args.work / 'dark'
+            args.homes[0],
+            args.dark_seconds,
+            args.dark_counts,
+            args.dark_smoothing,
+            args.work / 'dark',
         )
     if 'timing' in args.sections:  # last: nothing else of ours runs meanwhile
         result['timing_ms'] = timing(args.homes, 40, args.max_features)

@@ -32,14 +32,15 @@ from astro_slam.tools.tum import read_tum
 STAGES = ('ms_features', 'ms_match_and_pose', 'ms_map_update', 'ms_keyframe', 'ms_prune')
 
 
-def run(seed: int, light: float, duration: float, work: Path) -> dict:
+def run(seed: int, light: float, duration: float, work: Path, config: Path | None = None) -> dict:
     base = SCENARIOS['home-day']
     spec = dataclasses.replace(base.sessions[0], duration_s=duration, dimming=light)
     scenario = dataclasses.replace(base, name=f'home{seed}-light{light:g}', sessions=(spec,))
     simulate(scenario, seed, seed, work, overwrite=True, progress=False)
     bag = work / scenario.name / spec.name
     (result,) = replay(
-        [bag], ReplayOptions(work / 'out' / scenario.name, overwrite=True, progress=False)
+        [bag],
+        ReplayOptions(work / 'out' / scenario.name, config=config, overwrite=True, progress=False),
     )
     folder = result.folder
     truth = read_tum(folder / 'ground_truth.tum')
@@ -72,11 +73,14 @@ def main() -> None:
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--duration-s', type=float, default=30.0)
     parser.add_argument('--lights', type=float, nargs='+', default=[1.0, 0.1])
+    parser.add_argument('--config', type=Path, help='ROS 2 parameter file for the stack')
     args = parser.parse_args()
     cv2.setNumThreads(1)  # the target is per frame on one core
     with tempfile.TemporaryDirectory() as tmp:
         rows = [
-            run(s, light, args.duration_s, Path(tmp)) for s in args.seeds for light in args.lights
+            run(s, light, args.duration_s, Path(tmp), args.config)
+            for s in args.seeds
+            for light in args.lights
         ]
     print(
         json.dumps(

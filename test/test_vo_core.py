@@ -121,6 +121,30 @@ def test_stereo_depth_is_sub_pixel_on_a_textured_plane():
     assert np.nanmedian(np.abs(z - 2.0)) < 0.01  # 0.5 %: a tenth of a pixel of disparity
 
 
+@pytest.mark.parametrize('seed', [5, 6])
+def test_smoothing_gives_noisy_stereo_more_depth_and_keeps_it_right(seed):
+    """A dim, amplified pair (strong independent noise in each image): smoothing the pair
+    before association gives more keypoints a depth, still on the plane."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (480, 700), dtype=np.uint8), (5, 5), 1.5)
+    disparity = 18.4
+    left = texture[:, 40:680].astype(np.float32)
+    shift = np.float32([[1, 0, -disparity], [0, 1, 0]])
+    right = cv2.warpAffine(texture, shift, (700, 480), flags=cv2.INTER_CUBIC)[:, 40:680]
+    noisy = [
+        np.clip(image + rng.normal(0, 25, image.shape), 0, 255).astype(np.uint8)
+        for image in (left, right.astype(np.float32))
+    ]
+    xy = np.column_stack([rng.uniform(150, 600, 300), rng.uniform(20, 460, 300)])
+    features = Features(xy.astype(np.float32), np.zeros(300, int), np.zeros((300, 32), np.uint8))
+    raw = StereoDepth(36.8, 0.4, 6.0)(*noisy, features, K)[:, 2]
+    smooth = StereoDepth(36.8, 0.4, 6.0, smoothing_px=1.0)(*noisy, features, K)[:, 2]
+    assert np.isfinite(smooth).sum() > 2 * np.isfinite(raw).sum()
+    assert np.nanmedian(np.abs(smooth - 2.0)) < 0.05  # 2.5 %: under half a pixel of disparity
+
+
 def test_trajectory_metrics_agree_with_evo():
     evo_traj = pytest.importorskip('evo.core.trajectory')
     from evo.core import metrics, sync

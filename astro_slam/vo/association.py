@@ -42,11 +42,20 @@ class StereoDepth:
     StereoBM gives a disparity at nearly every textured keypoint (descriptor matching against
     the right image's own keypoints found a third as many); Lucas-Kanade from that disparity
     refines it to sub-pixel precision, and keypoints where the two disagree by over a pixel
-    (occlusion edges, where block matching smears) get no depth.
+    (occlusion edges, where block matching smears) get no depth. Both run on the pair smoothed
+    by a Gaussian of `smoothing_px` (0: none): sensor noise, which CLAHE lifts in dim light,
+    otherwise fails the forward-backward check of most keypoints.
     """
 
-    def __init__(self, focal_baseline: float, min_depth_m: float, max_depth_m: float) -> None:
+    def __init__(
+        self,
+        focal_baseline: float,
+        min_depth_m: float,
+        max_depth_m: float,
+        smoothing_px: float = 0.0,
+    ) -> None:
         self.focal_baseline = focal_baseline
+        self.smoothing_px = smoothing_px
         self.min_disparity = focal_baseline / max_depth_m
         self.max_disparity = focal_baseline / min_depth_m
         levels = int(np.clip(np.ceil(self.max_disparity / 16), 1, 16)) * 16
@@ -60,6 +69,9 @@ class StereoDepth:
         points = np.full((len(left), 3), np.nan)
         if len(left) == 0:
             return points
+        if self.smoothing_px > 0:
+            left_gray = cv2.GaussianBlur(left_gray, (0, 0), self.smoothing_px)
+            right_gray = cv2.GaussianBlur(right_gray, (0, 0), self.smoothing_px)
         disparity = self.matcher.compute(left_gray, right_gray).astype(np.float32) / 16.0
         h, w = disparity.shape
         u = np.clip(np.round(left.xy[:, 0]).astype(int), 0, w - 1)

@@ -166,7 +166,9 @@ class VisualOdometry(Component):
         """The block matcher, rebuilt only when the calibration changes."""
         if self.stereo is None or self.stereo.focal_baseline != focal_baseline:
             c = self.config
-            self.stereo = StereoDepth(focal_baseline, c.min_depth_m, c.max_depth_m)
+            self.stereo = StereoDepth(
+                focal_baseline, c.min_depth_m, c.max_depth_m, c.stereo_smoothing_px
+            )
         return self.stereo
 
     def _cameras(self, *sides: str) -> list[Rectifier]:

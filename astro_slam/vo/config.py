@@ -94,6 +94,12 @@ class VisualOdometryConfig:
     min_sharpness: float = param(
         0.02, 'Laplacian variance over contrast squared below which an image is blurred.'
     )
+    stereo_smoothing_px: float = param(
+        0.0,
+        'Gaussian smoothing of the stereo pair before depth association (0: none): more '
+        'keypoints get a depth in dim, noisy images.',
+        unit='px',
+    )
     stereo_disparity_sigma_px: float = param(
         0.25, 'Disparity noise after sub-pixel refinement: weighs stereo depth.', unit='px'
     )
