@@ -40,7 +40,7 @@ from astro_mapping.store import load
 from astro_slam.backend.component import Backend, keyframe_view
 from astro_slam.backend.config import BackendConfig
 from astro_slam.backend.core import BackendCore
-from astro_slam.backend.vocabulary import Vocabulary
+from astro_slam.backend.place_model import load_place_model
 from astro_slam.eval.trajectory import associate, umeyama
 from astro_slam.framework.graph import Graph
 from astro_slam.msgs.camera import camera_info_to_model
@@ -53,6 +53,7 @@ from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
 from astro_slam.transforms import inverse, rotation_deg
+from astro_slam.vo.features import EXTRACTORS
 
 HOME_SEED = 7
 SEED = 0
@@ -63,7 +64,9 @@ def _scenario(sessions: int) -> Scenario:
     return dataclasses.replace(s, sessions=s.sessions[:sessions])
 
 
-def _simulate_and_replay(work: Path, part: int, wanted: range, sessions: int) -> list[str]:
+def _simulate_and_replay(
+    work: Path, part: int, wanted: range, sessions: int, features: str
+) -> list[str]:
     scenario = _scenario(sessions)
     out = work / 'sim' / f'part{part}'
     folder = out / scenario.name
@@ -74,8 +77,11 @@ def _simulate_and_replay(work: Path, part: int, wanted: range, sessions: int) ->
     for name in names:
         result_folder = work / 'vo' / name
         if not (result_folder / 'run.json').exists():
+            params = work / 'vo_params.yaml'
+            params.write_text(f'visual_odometry:\n  ros__parameters:\n    features: {features}\n')
             options = ReplayOptions(
                 work / 'vo',
+                config=params,
                 components=('fusion', 'visual_odometry'),
                 overwrite=True,
                 progress=False,
@@ -87,7 +93,7 @@ def _simulate_and_replay(work: Path, part: int, wanted: range, sessions: int) ->
     return done
 
 
-def stage_inputs(work: Path, sessions: int, jobs: int) -> None:
+def stage_inputs(work: Path, sessions: int, jobs: int, features: str = 'orb') -> None:
     names = [spec.name for spec in _scenario(sessions).sessions]
     if all(
         list((work / 'sim').glob(f'part*/home-month/{n}'))
@@ -99,7 +105,7 @@ def stage_inputs(work: Path, sessions: int, jobs: int) -> None:
     start = time.perf_counter()
     with ProcessPoolExecutor(len(parts)) as pool:
         futures = [
-            pool.submit(_simulate_and_replay, work, k, part, sessions)
+            pool.submit(_simulate_and_replay, work, k, part, sessions, features)
             for k, part in enumerate(parts)
         ]
         for f in futures:
@@ -122,13 +128,13 @@ def _keyframes(result: Path) -> list[Any]:
 
 
 def _relocalization_rate(
-    map_path: Path, sim_bag: Path, result: Path, T_slam_gt: np.ndarray, every: int
+    map_path: Path, sim_bag: Path, result: Path, T_slam_gt: np.ndarray, every: int, features: str
 ) -> tuple[float, int, float]:
     """(share of keyframes placed right, keyframes tried, seconds to load the map)."""
     start = time.perf_counter()
     m = load(map_path)
     load_s = time.perf_counter() - start
-    core = BackendCore(BackendConfig(), Vocabulary.load())
+    core = BackendCore(BackendConfig(features=features), load_place_model('', features))
     core.load_map(map_places(m, core.vocabulary))
     with BagReader(sim_bag) as reader:
         info = next(msg for _, _, msg in reader.messages({'/camera/left/camera_info'}))
@@ -165,7 +171,9 @@ class FirstPose:
             self.value = (header_ns(msg), pose_to_matrix(msg.pose.pose))
 
 
-def run_variant(work: Path, sessions: int, name: str, prune: bool, budget: int) -> list[dict]:
+def run_variant(
+    work: Path, sessions: int, name: str, prune: bool, budget: int, features: str = 'orb'
+) -> list[dict]:
     folder = work / name
     folder.mkdir(parents=True, exist_ok=True)
     map_path = folder / 'home.db'
@@ -177,14 +185,20 @@ def run_variant(work: Path, sessions: int, name: str, prune: bool, budget: int) 
     ):
         row: dict[str, Any] = {'session': index + 1, 'name': session}
         if map_path.exists() and T_slam_gt is not None:
-            rate, tried, load_s = _relocalization_rate(map_path, sim_bag, result, T_slam_gt, 3)
+            rate, tried, load_s = _relocalization_rate(
+                map_path, sim_bag, result, T_slam_gt, 3, features
+            )
             row.update(reloc_rate=round(rate, 3), reloc_tried=tried, load_s=round(load_s, 3))
         graph = Graph()
-        backend = graph.add(Backend, BackendConfig(map_path=str(map_path)))
+        backend = graph.add(Backend, BackendConfig(map_path=str(map_path), features=features))
         server = graph.add(
             MapServer,
             MapServerConfig(
-                map_path=str(map_path), prune=prune, memory_budget_bytes=budget, save_period_s=0.0
+                map_path=str(map_path),
+                features=features,
+                prune=prune,
+                memory_budget_bytes=budget,
+                save_period_s=0.0,
             ),
         )
         first_pose = FirstPose()
@@ -313,6 +327,12 @@ def main() -> None:
     parser.add_argument(
         '--report', action='store_true', help='only redraw and reprint from --work/month.json'
     )
+    parser.add_argument(
+        '--features',
+        default='orb',
+        choices=EXTRACTORS,
+        help='local features of the VO, backend and map server (a --work of its own)',
+    )
     args = parser.parse_args()
     if args.report:
         results = json.loads((args.work / 'month.json').read_text())
@@ -320,14 +340,16 @@ def main() -> None:
         draw_map(args.work / 'pruned' / 'home.db', args.work / 'month_map.png')
         print(table(results))
         return
-    stage_inputs(args.work, args.sessions, args.jobs)
+    stage_inputs(args.work, args.sessions, args.jobs, args.features)
     if args.inputs_only:
         return
     budget = int(args.budget_mb * 1e6)
     print(machine(), flush=True)
     results = {'budget_bytes': budget, 'machine': machine()}
     for name in args.variants:
-        results[name] = run_variant(args.work, args.sessions, name, name == 'pruned', budget)
+        results[name] = run_variant(
+            args.work, args.sessions, name, name == 'pruned', budget, args.features
+        )
     if len(args.variants) < 2:
         print(json.dumps(results[args.variants[0]], indent=1))
         return

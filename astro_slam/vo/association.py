@@ -42,9 +42,9 @@ class StereoDepth:
     StereoBM gives a disparity at nearly every textured keypoint (descriptor matching against
     the right image's own keypoints found a third as many); Lucas-Kanade from that disparity
     refines it to sub-pixel precision, and keypoints where the two disagree by over a pixel
-    (occlusion edges, where block matching smears) get no depth. Both run on the pair smoothed
-    by a Gaussian of `smoothing_px` (0: none): sensor noise, which CLAHE lifts in dim light,
-    otherwise fails the forward-backward check of most keypoints.
+    (occlusion edges, where block matching smears) get no depth. With `smoothing_px` > 0 both
+    run on the pair smoothed by a Gaussian of that sigma: in dim light the sensor noise, which
+    CLAHE lifts, otherwise fails the forward-backward check of most keypoints.
     """
 
     def __init__(
