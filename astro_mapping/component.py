@@ -123,11 +123,7 @@ class MapServer(Component):
             return empty, 0.0
         start = time.perf_counter()
         try:
-            m = load(path, readonly=c.mode == 'localization')
-            if m.features != c.features:
-                raise MapFileError(
-                    f'{path} holds {m.features} descriptors but features is {c.features}'
-                )
+            m = load(path, readonly=c.mode == 'localization', features=c.features)
         except MapFileError as err:
             self.save_path = path.with_name(f'{path.stem}.new{path.suffix or ".db"}')
             self.error = f'{err}; starting an empty map, saved to {self.save_path} instead'

@@ -234,11 +234,14 @@ def _insert_places(con: sqlite3.Connection, places: list[Place]) -> None:
     )
 
 
-def load(path: Path, readonly: bool = True) -> LongTermMap:
+def load(path: Path, readonly: bool = True, features: str | None = None) -> LongTermMap:
     """Reads a map; `readonly=False` (the map server) also migrates an older schema in place.
+    With `features`, a map of another extractor's descriptors is refused too: its landmarks
+    could not be matched.
 
     Raises:
-        MapFileError: missing, corrupt, foreign or newer file, with the reason.
+        MapFileError: missing, corrupt, foreign or newer file, or other descriptors, with the
+            reason.
     """
     path = Path(path)
     if not path.is_file():
@@ -265,7 +268,10 @@ def load(path: Path, readonly: bool = True) -> LongTermMap:
             con.execute('BEGIN IMMEDIATE')
             _migrate(con, version, path)
             con.execute('COMMIT')
-        return _read(con, path)
+        m = _read(con, path)
+        if features is not None and m.features != features:
+            raise MapFileError(f'{path} holds {m.features} descriptors but features is {features}')
+        return m
     except sqlite3.DatabaseError as err:
         raise MapFileError(f'{path}: corrupt map file ({err})') from None
     except (KeyError, ValueError, TypeError, zlib.error) as err:

@@ -101,6 +101,9 @@ def test_the_map_records_its_descriptors_and_older_maps_hold_orb(tmp_path):
     path = tmp_path / 'home.db'
     save(m, path)
     assert load(path).features == 'learned'
+    assert load(path, features='learned').features == 'learned'
+    with pytest.raises(MapFileError, match='holds learned descriptors but features is orb'):
+        load(path, features='orb')
     with sqlite3.connect(path) as con:  # as maps saved before the key existed
         con.execute("DELETE FROM meta WHERE key = 'features'")
     assert load(path).features == 'orb'

@@ -108,11 +108,7 @@ class Backend(Component):
             self.io.logger.info('no map at %s yet: mapping from scratch', path)
             return
         try:
-            m = load(path, readonly=True)
-            if m.features != self.config.features:
-                raise MapFileError(
-                    f'{path} holds {m.features} descriptors but features is {self.config.features}'
-                )
+            m = load(path, readonly=True, features=self.config.features)
             places = map_places(m, self.core.vocabulary)
         except MapFileError as err:
             self.map_error = f'{err}; mapping from scratch'
