@@ -123,6 +123,12 @@ def correct_rate(
     return float(np.sum(right) / len(gt_t)) if len(gt_t) else 0.0
 
 
+def _whole_alignment(slam_t, slam_T, gt_t, gt_T) -> np.ndarray | None:
+    """truth <- estimate from every associated position, or None with fewer than three."""
+    ei, ri = associate(slam_t, gt_t)
+    return umeyama(slam_T[ei, :3, 3], gt_T[ri, :3, 3]) if len(ei) >= 3 else None
+
+
 def map_alignment(folder: Path) -> np.ndarray | None:
     """truth <- map: the SE(3) alignment of a result's SLAM trajectory on its ground truth,
     or None without one. For the session that began a saved map this is where the map frame
@@ -130,10 +136,7 @@ def map_alignment(folder: Path) -> np.ndarray | None:
     folder = Path(folder)
     if not (folder / 'slam.tum').is_file() or not (folder / 'ground_truth.tum').is_file():
         return None
-    slam_t, slam_T = read_tum(folder / 'slam.tum')
-    gt_t, gt_T = read_tum(folder / 'ground_truth.tum')
-    ei, ri = associate(slam_t, gt_t)
-    return umeyama(slam_T[ei, :3, 3], gt_T[ri, :3, 3]) if len(ei) >= 3 else None
+    return _whole_alignment(*read_tum(folder / 'slam.tum'), *read_tum(folder / 'ground_truth.tum'))
 
 
 def relocalization_metrics(
@@ -150,8 +153,7 @@ def relocalization_metrics(
     if not relocalizations:
         return {'reloc_time_s': None, 'reloc_score': None, 'relocalizations': []}
     if align is None:
-        ei, ri = associate(slam_t, gt_t)
-        align = umeyama(slam_T[ei, :3, 3], gt_T[ri, :3, 3]) if len(ei) >= 3 else None
+        align = _whole_alignment(slam_t, slam_T, gt_t, gt_T)
     rows = []
     for r in relocalizations:
         seconds = (r['found_ns'] - r['requested_ns']) * 1e-9
