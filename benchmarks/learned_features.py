@@ -35,7 +35,7 @@ from common import machine, vo_statuses
 from astro_slam.backend.vlad import VladEncoder
 from astro_slam.backend.vocabulary import Vocabulary
 from astro_slam.learned.extractor import LearnedExtractor
-from astro_slam.learned.judge import match_count
+from astro_slam.learned.judge import match_totals
 from astro_slam.learned.views import (
     LIGHTS,
     ViewRenderer,
@@ -47,7 +47,6 @@ from astro_slam.learned.views import (
 )
 from astro_slam.sim.changes import apply_changes
 from astro_slam.sim.generate import generate_home
-from astro_slam.sim.rig import Rig
 from astro_slam.vo.features import OrbExtractor
 from astro_slam.vo.image_quality import Normaliser
 
@@ -62,21 +61,13 @@ def extractors(max_features: int, smaller: bool = False) -> dict:
 
 
 def matching(homes: list[int], pairs: int, max_features: int) -> dict:
-    K = Rig().intrinsics.K
-    clahe = Normaliser('clahe')
     ex = extractors(max_features, smaller=True)
     out = {}
     for light in LIGHTS[1:]:
-        totals = {name: [0, 0] for name in ex}
-        for seed in homes:
-            for a, b in view_pairs(generate_home(seed), pairs, seed, ('day', light)):
-                for name, e in ex.items():
-                    c = match_count(e.extract(clahe(a.gray)), e.extract(clahe(b.gray)), a, b, K)
-                    totals[name][0] += c.correct
-                    totals[name][1] += c.matches
+        totals = match_totals(ex, homes, pairs, ('day', light))
         out[light] = {
-            name: {'correct': c, 'matches': m, 'precision': round(c / max(m, 1), 3)}
-            for name, (c, m) in totals.items()
+            name: {'correct': c.correct, 'matches': c.matches, 'precision': round(c.precision, 3)}
+            for name, c in totals.items()
         }
         print(f'matching day vs {light}: {out[light]}', flush=True)
     return out

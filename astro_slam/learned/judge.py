@@ -8,8 +8,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from astro_slam.learned.views import View, correspondences
-from astro_slam.vo.features import Features
+from astro_slam.learned.views import View, correspondences, view_pairs
+from astro_slam.sim.generate import generate_home
+from astro_slam.sim.rig import Rig
+from astro_slam.vo.features import FeatureExtractor, Features
+from astro_slam.vo.image_quality import Normaliser
 
 
 @dataclass
@@ -57,3 +60,23 @@ def match_count(
     truth, known = correspondences(a, b, K, fa.xy[ia])
     error = np.linalg.norm(truth - fb.xy[ib], axis=1)
     return MatchCount(int(known.sum()), int((known & (error <= tolerance_px)).sum()))
+
+
+def match_totals(
+    extractors: dict[str, FeatureExtractor],
+    homes: list[int] | tuple[int, ...],
+    per_home: int,
+    lights: tuple[str, str],
+) -> dict[str, MatchCount]:
+    """Each extractor's matches summed over `per_home` view pairs of each home under `lights`,
+    on the images as the VO gives them to extractors (CLAHE)."""
+    K = Rig().intrinsics.K
+    clahe = Normaliser('clahe')
+    totals = {name: MatchCount(0, 0) for name in extractors}
+    for seed in homes:
+        for a, b in view_pairs(generate_home(seed), per_home, seed, lights):
+            for name, e in extractors.items():
+                c = match_count(e.extract(clahe(a.gray)), e.extract(clahe(b.gray)), a, b, K)
+                totals[name].matches += c.matches
+                totals[name].correct += c.correct
+    return totals

@@ -152,26 +152,14 @@ def train_head(pairs: list[Pair], steps: int, seed: int = 0, progress: bool = Tr
 def validate(model_path: Path, homes: tuple[int, ...], per_home: int) -> dict:
     """Day against near-dark matching on the validation homes: learned against ORB + CLAHE."""
     from astro_slam.learned.extractor import LearnedExtractor
-    from astro_slam.learned.judge import match_count
-    from astro_slam.learned.views import view_pairs
-    from astro_slam.sim.generate import generate_home
-    from astro_slam.sim.rig import Rig
+    from astro_slam.learned.judge import match_totals
     from astro_slam.vo.features import OrbExtractor
-    from astro_slam.vo.image_quality import Normaliser
 
-    K = Rig().intrinsics.K
-    clahe = Normaliser('clahe')
     extractors = {'learned': LearnedExtractor(800, model_path), 'orb': OrbExtractor(800)}
-    totals = {name: [0, 0] for name in extractors}
-    for seed in homes:
-        for a, b in view_pairs(generate_home(seed), per_home, seed, ('day', 'near-dark')):
-            for name, ex in extractors.items():
-                count = match_count(ex.extract(clahe(a.gray)), ex.extract(clahe(b.gray)), a, b, K)
-                totals[name][0] += count.correct
-                totals[name][1] += count.matches
+    totals = match_totals(extractors, homes, per_home, ('day', 'near-dark'))
     return {
-        name: {'correct': c, 'matches': m, 'precision': c / max(m, 1)}
-        for name, (c, m) in totals.items()
+        name: {'correct': c.correct, 'matches': c.matches, 'precision': c.precision}
+        for name, c in totals.items()
     }
 
 
