@@ -22,6 +22,7 @@ DEFAULT_MODEL = Path(__file__).with_name('data') / 'xfeat_binary.onnx'
 # noise: on validation homes this alone doubled the correct day / near-dark matches. The
 # training applies the same filter.
 INPUT_BLUR_SIGMA_PX = 1.5
+MIN_SCORE = 0.002  # least keypoint score (probability times reliability); training uses it too
 
 
 class ModelError(RuntimeError):
@@ -69,7 +70,7 @@ class LearnedExtractor:
         self,
         max_features: int = 800,
         model: str | Path | None = None,
-        threshold: float = 0.002,
+        threshold: float = MIN_SCORE,
         grid_cols: int = 8,
         grid_rows: int = 6,
         threads: int = 0,

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from astro_slam.learned.extractor import MIN_SCORE
+
 TRAINING_HOMES = tuple(range(400, 416))
 VALIDATION_HOMES = (416, 417)
 KEYPOINTS = 1024  # per view, strongest first
@@ -41,7 +43,7 @@ class Pair:
 
 
 def _strongest(scores: np.ndarray, count: int) -> np.ndarray:
-    v, u = np.nonzero(scores > 0.002)
+    v, u = np.nonzero(scores > MIN_SCORE)
     order = np.argsort(-scores[v, u])[:count]
     return np.column_stack([u[order], v[order]]).astype(np.float32)
 
