@@ -40,7 +40,13 @@ def run(seed: int, light: float, duration: float, work: Path, config: Path | Non
     bag = work / scenario.name / spec.name
     (result,) = replay(
         [bag],
-        ReplayOptions(work / 'out' / scenario.name, config=config, overwrite=True, progress=False),
+        ReplayOptions(
+            work / 'out' / scenario.name,
+            config=config,
+            components=('dead_reckoning', 'visual_odometry'),
+            overwrite=True,
+            progress=False,
+        ),
     )
     folder = result.folder
     truth = read_tum(folder / 'ground_truth.tum')

@@ -47,12 +47,9 @@ def session(walk_bag, tmp_path_factory):
     return _replay(walk_bag, tmp_path_factory.mktemp('vo'))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='known bug: in the long hallway of home 1 the VO '
-    'overestimates forward motion (ATE 0.26 m over 1.8 m); see docs/BENCHMARKS.md',
-)
 def test_hallway_of_home_1_is_tracked_accurately(tmp_path):
+    """A person walks towards the camera down the hallway and fills half the view: their
+    motion must not become the robot's (it did: 0.25 m ATE over 1.8 m)."""
     _, folder = _simulate_and_replay(tmp_path, 1, 3)
     errors = evaluate(*read_tum(folder / 'vo.tum'), *read_tum(folder / 'ground_truth.tum'))
     assert errors.ate_rmse_m < 0.05

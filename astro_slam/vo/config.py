@@ -73,6 +73,15 @@ class VisualOdometryConfig:
         unit='m',
     )
     prior_gate_deg: float = param(3.0, 'Largest heading disagreement per frame.', unit='deg')
+    prior_sigma_m: float = param(
+        0.01,
+        'Standard deviation of the motion prior per frame, planar position: directions the '
+        'images do not pin down (few inliers, all far) follow the prior.',
+        unit='m',
+    )
+    prior_sigma_deg: float = param(
+        0.5, 'Standard deviation of the motion prior per frame, heading.', unit='deg'
+    )
     keyframe_min_tracked_ratio: float = param(
         0.6, "New keyframe when inliers fall below this share of the last keyframe's."
     )

@@ -126,6 +126,10 @@ class LocalMap:
         self.hits[index[inlier & later]] += 1
         self.misses[index[~inlier & later]] += 1
 
+    def mark_moving(self, index: np.ndarray) -> None:
+        """Landmarks seen to move with something else: the next prune drops them."""
+        self.misses[index] = np.maximum(self.misses[index], self.hits[index] + 2)
+
     def prune(self, keyframe: int, window: int, frame: int, confirm_frames: int) -> None:
         """Drops moving, stale and never-confirmed landmarks."""
         moving = (self.misses >= 2) & (self.misses > self.hits)

@@ -7,10 +7,12 @@ d = (v, w) in the camera frame, translation first (the ROS covariance order).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from astro_slam.transforms import inverse, make_transform, small_motion
 
@@ -132,6 +134,37 @@ def solve_pnp(
     return PoseSolution(T, inliers, information, rms)
 
 
+def with_prior(
+    solution: PoseSolution, T_prior: np.ndarray, prior_information: np.ndarray
+) -> PoseSolution:
+    """The solution moved towards a pose prior, each weighted by its information.
+
+    One Gauss-Newton step of min |d|^2 (solution's information) + |d - e|^2 (prior's), e the
+    prior's left perturbation from the solution: directions the images pin down stay put, and
+    poorly observed ones (few inliers, all far away) follow the prior. The information stays
+    the images' own: the consumer (fusion) adds the prior's, from the same wheels, itself.
+    """
+    delta = T_prior @ inverse(solution.T_cw)
+    e = np.concatenate([delta[:3, 3], Rotation.from_matrix(delta[:3, :3]).as_rotvec()])
+    try:
+        d = np.linalg.solve(solution.information + prior_information, prior_information @ e)
+    except np.linalg.LinAlgError:
+        return solution
+    return dataclasses.replace(solution, T_cw=small_motion(d[:3], d[3:]) @ solution.T_cw)
+
+
+def camera_information(base_sigmas: np.ndarray, T_base_camera: np.ndarray) -> np.ndarray:
+    """Information of T_cw's left perturbation from the standard deviations of a base pose
+    prior (x, y, z, roll, pitch, yaw; right perturbation of the base in its own frame).
+
+    T_cw = T_cb exp(-db) T_bw = exp(-Ad(T_cb) db) T_cw, so the camera's covariance is
+    Ad(T_cb) diag(sigma^2) Ad(T_cb)^T.
+    """
+    A = adjoint(inverse(T_base_camera))
+    cov = A @ np.diag(np.asarray(base_sigmas, float) ** 2) @ A.T
+    return np.linalg.inv(0.5 * (cov + cov.T))
+
+
 def adjoint(T: np.ndarray) -> np.ndarray:
     """Adjoint of SE(3) for (translation, rotation) tangent vectors."""
     R, t = T[:3, :3], T[:3, 3]
@@ -158,4 +191,13 @@ def base_pose_covariance(information: np.ndarray, T_base_camera: np.ndarray) -> 
     return 0.5 * (cov + cov.T)
 
 
-__all__ = ['PoseSolution', 'base_pose_covariance', 'inverse', 'project', 'refine', 'solve_pnp']
+__all__ = [
+    'PoseSolution',
+    'base_pose_covariance',
+    'camera_information',
+    'inverse',
+    'project',
+    'refine',
+    'solve_pnp',
+    'with_prior',
+]

@@ -2,9 +2,11 @@
 
 Per frame: check the image, extract features, predict the pose (motion prior or constant
 velocity), match the local map around its predicted projections, solve PnP RANSAC and refine
-robustly, check the result against the prior, update the landmark statistics, and decide on a
-keyframe. Keyframes add landmarks from depth (stereo or RGB-D) and are handed out
-`confirm_frames` later, when their new landmarks have shown that they do not move.
+robustly, check the result against the prior (a rigid group of matches that moves otherwise,
+such as a person walking towards the camera, is dropped), weigh it with the prior by their
+information, update the landmark statistics, and decide on a keyframe. Keyframes add landmarks
+from depth (stereo or RGB-D) and are handed out `confirm_frames` later, when their new
+landmarks have shown that they do not move.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from astro_slam.vo.features import FeatureExtractor, Features
 from astro_slam.vo.image_quality import ImageQuality, Normaliser, measure
 from astro_slam.vo.local_map import LocalMap, depth_information
 from astro_slam.vo.matching import match_projected
-from astro_slam.vo.pose import PoseSolution, base_pose_covariance, project, solve_pnp
+from astro_slam.vo.pose import (
+    PoseSolution,
+    base_pose_covariance,
+    camera_information,
+    project,
+    solve_pnp,
+    with_prior,
+)
 
 # Tracking states reported on /vo/status.
 TRACKING, INITIALISED, LOST = 'tracking', 'initialised', 'lost'
@@ -95,6 +104,9 @@ class Tracker:
         self.T_cw: np.ndarray | None = None  # last good camera pose
         self.velocity: np.ndarray | None = None  # last inter-frame motion T_c(k-1)_c(k)
         self.prior_last: np.ndarray | None = None  # prior base pose at the last good frame
+        # (T_cw, prior base pose) of the last frame whose pose needed no prior: restarts continue
+        # from there, so a weak pose just before a loss does not carry into the new local map.
+        self.anchor: tuple[np.ndarray, np.ndarray] | None = None
         self.failures = 0
         self.resets = 0
         self.last_kf: tuple[int, np.ndarray, int] | None = None  # (t_ns, T_cw, inliers)
@@ -128,9 +140,15 @@ class Tracker:
         if solution is None:
             return self._fail(frame, 'few_inliers', quality, stats)
         has_prior = prior_T_ob is not None and self.prior_last is not None
+        if has_prior and not self._agrees_with_prior(solution, T_pred, T_base_camera):
+            solution = self._static_alternative(
+                frame, features, matched, solution, T_pred, T_base_camera, stats
+            )
         verdict = self._verdict(solution, T_pred, T_base_camera, has_prior)
         if verdict:
             return self._fail(frame, verdict, quality, stats)
+        if has_prior and self._agrees_with_prior(solution, T_pred, T_base_camera):
+            solution = with_prior(solution, T_pred, self._prior_information(T_base_camera))
 
         map_index, kp_index = matched
         self.map.record(map_index, solution.inliers, self.frame_index)
@@ -150,6 +168,8 @@ class Tracker:
         self.T_cw = solution.T_cw
         self.prior_last = prior_T_ob
         self.failures = 0
+        if prior_T_ob is not None and inliers >= c.min_inliers:
+            self.anchor = (self.T_cw, prior_T_ob)
 
         clock = _lap(stats, 'ms_map_update', clock)
         if self._needs_keyframe(frame.t_ns, inliers):
@@ -224,9 +244,8 @@ class Tracker:
         """'' to accept the pose, else why not.
 
         Many inliers overrule the prior (the wheels may slip). With fewer, the pose must agree
-        with the prior in what the wheels measure (planar translation and heading; a threshold
-        bump tilts the camera, which the wheels cannot see), and then fewer inliers suffice
-        (a person filling most of the view leaves few).
+        with the prior, and then fewer inliers suffice (a person filling most of the view
+        leaves few).
         """
         c = self.config
         inliers = int(solution.inliers.sum())
@@ -234,6 +253,12 @@ class Tracker:
             return ''
         if not has_prior:
             return '' if inliers >= c.min_inliers else 'few_inliers'
+        return '' if self._agrees_with_prior(solution, T_pred, T_bc) else 'disagrees_with_odometry'
+
+    def _agrees_with_prior(self, solution: PoseSolution, T_pred: np.ndarray, T_bc: np.ndarray):
+        """Whether the pose agrees with the prior in what the wheels measure: planar translation
+        and heading (a threshold bump tilts the camera, which the wheels cannot see)."""
+        c = self.config
         assert self.T_cw is not None
         T_cb = inverse(T_bc)
         predicted, solved = inverse(T_pred) @ T_cb, inverse(solution.T_cw) @ T_cb
@@ -241,9 +266,68 @@ class Tracker:
         motion = np.linalg.norm((inverse(inverse(self.T_cw) @ T_cb) @ predicted)[:2, 3])
         gate_m = c.prior_gate_m + 0.2 * motion
         heading = abs(np.degrees(yaw_of(diff)))
-        if np.linalg.norm(diff[:2, 3]) > gate_m or heading > c.prior_gate_deg:
-            return 'disagrees_with_odometry'
-        return ''
+        return bool(np.linalg.norm(diff[:2, 3]) <= gate_m and heading <= c.prior_gate_deg)
+
+    def _prior_information(self, T_bc: np.ndarray) -> np.ndarray:
+        """Information of the predicted camera pose: the prior's planar motion and heading to
+        within prior_sigma_m and prior_sigma_deg per frame; height, roll and pitch loosely
+        (a threshold bump tilts the robot, which the wheels cannot see)."""
+        c = self.config
+        tilt = np.radians(3.0)
+        sigmas = [
+            c.prior_sigma_m,
+            c.prior_sigma_m,
+            0.05,
+            tilt,
+            tilt,
+            np.radians(c.prior_sigma_deg),
+        ]
+        return camera_information(np.array(sigmas), T_bc)
+
+    def _static_alternative(
+        self,
+        frame: Frame,
+        features: Features,
+        matched: tuple[np.ndarray, np.ndarray],
+        solution: PoseSolution,
+        T_pred: np.ndarray,
+        T_bc: np.ndarray,
+        stats: dict,
+    ) -> PoseSolution:
+        """The pose of the matches left out of a solution the prior disagrees with, when those
+        move as the prior says.
+
+        A person walking towards the camera and filling the view moves rigidly: RANSAC then
+        finds their motion, with more inliers than the room behind them has. When the rest of
+        the matches agree with the wheels, the room is the static scene; the landmarks that
+        moved with the person are dropped at once, however often they fitted before.
+        """
+        c = self.config
+        map_index, kp_index = matched
+        rest = np.flatnonzero(~solution.inliers)
+        if len(rest) < c.min_inliers_with_prior:
+            return solution
+        ki = kp_index[rest]
+        sigma = c.pixel_sigma_px * self.extractor.scale_factor ** features.octave[ki]
+        other = solve_pnp(
+            self.map.position[map_index[rest]],
+            features.xy[ki],
+            sigma,
+            frame.K,
+            T_pred,
+            c.ransac_px,
+        )
+        if (
+            other is None
+            or other.inliers.sum() < c.min_inliers_with_prior
+            or not self._agrees_with_prior(other, T_pred, T_bc)
+        ):
+            return solution
+        self.map.mark_moving(map_index[solution.inliers])
+        stats['moving_rejected'] = int(solution.inliers.sum())
+        inliers = np.zeros(len(map_index), bool)
+        inliers[rest[other.inliers]] = True
+        return PoseSolution(other.T_cw, inliers, other.information, other.rms_px)
 
     def _fail(
         self, frame: Frame, reason: str, quality: ImageQuality, stats: dict | None = None
@@ -269,8 +353,9 @@ class Tracker:
     ) -> TrackResult:
         """Starts (or restarts) tracking with a fresh local map.
 
-        A restart continues from the last pose moved by the prior's motion since, so the VO
-        frame stays put as well as the prior allows; `resets` tells consumers it happened.
+        A restart continues from the last pose that stood without the prior (or, lacking a
+        prior, the last pose), moved by the prior's motion since, so the VO frame stays put as
+        well as the prior allows; `resets` tells consumers it happened.
         """
         c = self.config
         points = frame.depth_of(features, gray)
@@ -281,6 +366,8 @@ class Tracker:
         if self.T_cw is None:
             T_cw = inverse(T_bc)  # the VO frame is the base frame at the first image
         else:
+            if self.anchor is not None and prior_T_ob is not None:
+                self.T_cw, self.prior_last = self.anchor
             T_cw = self._predict(T_bc, prior_T_ob)
             self.resets += 1
         self.map = LocalMap(self.extractor.descriptor_size, self.extractor.binary)
