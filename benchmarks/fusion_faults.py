@@ -45,12 +45,10 @@ from scipy.stats import chi2
 
 from astro_fusion.config import FusionConfig
 from astro_fusion.core import FusionCore
-from astro_fusion.reliability import raised_flags
-from astro_slam.eval.detection import DetectionScore, runs, score
+from astro_slam.eval.detection import DetectionScore, score
+from astro_slam.eval.faults import KINDS, flagged, labelled
 from astro_slam.eval.trajectory import evaluate
-from astro_slam.msgs.diagnostics import from_diagnostic_array
 from astro_slam.msgs.poses import from_odometry
-from astro_slam.msgs.time import header_ns
 from astro_slam.sim.generate import generate_home
 from astro_slam.sim.scenarios import SCENARIOS, SessionSpec
 from astro_slam.sim.session import plan_session
@@ -63,53 +61,7 @@ from astro_slam.types import ImuSample, OdometryEstimate
 
 FAULTS = ('slip', 'kidnap', 'low_power', 'dropped_frames')
 VARIANTS = {'gated': {}, 'no_hints': {'use_base_hints': False}, 'naive': {'gating': False}}
-KINDS = ('bump', 'slip', 'kidnap', 'low_power', 'dropped_frames')
 THREE_SIGMA = float(chi2.ppf(0.9973, 3))  # the 3-sigma probability mass, in 3D
-
-
-# The /fusion/reliability flag that each labelled fault kind should raise.
-FLAG_OF = {
-    'bump': 'saturated',
-    'slip': 'slip',
-    'kidnap': 'lifted',
-    'low_power': 'low_power',
-    'dropped_frames': 'vo_silent',
-}
-
-
-def detections(bag: Path) -> dict[str, list[tuple[int, int]]]:
-    stamps, raised = [], []
-    with BagReader(bag) as reader:
-        for _, _, msg in reader.messages({'/fusion/reliability'}):
-            stamps.append(header_ns(msg))
-            values = {s.hardware_id: s.values for s in from_diagnostic_array(msg)}
-            raised.append(raised_flags(values))
-    return {k: runs(stamps, [r[FLAG_OF[k]] for r in raised], merge_gap_s=0.5) for k in KINDS}
-
-
-def truths(labels: dict) -> tuple[dict[str, list], dict[str, list]]:
-    """(the intervals each kind must find, the intervals that may rightly raise its flag)."""
-    faults = labels['faults']
-
-    def of(kind: str, keep=lambda f: True) -> list[tuple[int, int]]:
-        return [(f['t0_ns'], f['t1_ns']) for f in faults if f['kind'] == kind and keep(f)]
-
-    burst = of('dropped_frames', lambda f: f['t1_ns'] - f['t0_ns'] >= 5e8)
-    found = {
-        'bump': of('bump', lambda f: f['saturated']),
-        'slip': of('slip'),
-        'kidnap': of('kidnap'),
-        'low_power': of('low_power'),
-        'dropped_frames': burst,
-    }
-    explained = {
-        'bump': of('bump') + of('kidnap'),  # the simulated carry starts with a jerk that clips
-        'slip': of('kidnap'),  # free-spinning wheels disagree with everything
-        'kidnap': [],
-        'low_power': [],
-        'dropped_frames': of('dropped_frames') + of('low_power'),  # the camera is off then
-    }
-    return found, explained
 
 
 def odometry(bag: Path, topic: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,7 +150,7 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
     truth = read_tum(work / scenario.name / f'{name}.tum')
     wheel = odometry(bag, '/wheel/odometry')
     row: dict = {'home_seed': seed, 'session': name, 'wheel': drift(wheel, truth, labels)}
-    found, explained = truths(labels)
+    found, explained = labelled(labels)
     row['faults'] = {k: len(v) for k, v in found.items()}
     scores = {}
     for variant, params in VARIANTS.items():
@@ -215,8 +167,8 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
             'nees_mean': round(float(np.mean(errors)), 2),
             'within_3_sigma': round(float(np.mean(np.array(errors) <= THREE_SIGMA)), 3),
         }
-        flagged = detections(result.folder / 'bag')
-        scores[variant] = {k: score(found[k], flagged[k], explained[k]) for k in KINDS}
+        raised = flagged(result.folder / 'bag') or {k: [] for k in KINDS}
+        scores[variant] = {k: score(found[k], raised[k], explained[k]) for k in KINDS}
     print(json.dumps(row), flush=True)
     return {'row': row, 'scores': scores}
 

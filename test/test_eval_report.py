@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 from astro_slam.eval.report import Thresholds, evaluate_run
+from astro_slam.msgs.diagnostics import to_diagnostic_array
+from astro_slam.tools.bag_io import BagWriter
 from astro_slam.tools.cli import main
 from astro_slam.tools.tum import write_tum
 from astro_slam.transforms import make_transform, small_motion
+from astro_slam.types import DiagnosticStatus
 
 S = 1_000_000_000
 
@@ -112,6 +115,8 @@ def test_report_keys_correct_rate_and_relocalization(tmp_path):
         'realtime_factor',
         'peak_rss_mb',
         'map_bytes',
+        'fault_precision',
+        'fault_recall',
     ):
         assert key in report
     assert 0.0 < report['correct_rate'] <= 1.0
@@ -119,6 +124,7 @@ def test_report_keys_correct_rate_and_relocalization(tmp_path):
     assert report['relocalizations'][0]['first_pose_right'] is True
     assert report['reloc_score'] == pytest.approx(np.exp(-1.5 / 60))
     assert report['loop_precision'] is None  # no labels beside the bag
+    assert report['fault_recall'] is None and report['faults'] is None
     assert (report['realtime_factor'], report['peak_rss_mb']) == (2.5, 300.0)
     # A threshold nothing can meet: nothing is correct (the rate is not a constant).
     strict = evaluate_run(folder, Thresholds(correct_m=1e-9))
@@ -154,3 +160,56 @@ def test_cli_eval_prints_a_table_and_json(tmp_path, capsys):
     assert main(['eval', '--json', str(folder)]) == 0
     assert json.loads(capsys.readouterr().out)['ate_rmse_m'] > 0
     assert main(['eval', str(tmp_path / 'missing')]) == 1
+
+
+def _reliability(slip: bool, lifted: bool) -> list[DiagnosticStatus]:
+    def status(hw: str, **values: str) -> DiagnosticStatus:
+        return DiagnosticStatus(f'fusion: {hw}', 0, 'ok', hw, values)
+
+    return [
+        status('imu', reason=''),
+        status('wheel', reason='slip: wheels against gyro' if slip else ''),
+        status('vo', reason=''),
+        status('robot', lifted=str(lifted).lower(), low_power='false'),
+    ]
+
+
+def test_fault_detection_is_scored_against_the_labels(tmp_path, factory):
+    """Flags from the output bag's /fusion/reliability against labelled faults: a slip found
+    0.3 s late and one raised where none was, a kidnap found, a clipping bump missed."""
+    folder = _result(tmp_path)
+    t0 = int(_truth()[0][0])
+    labels = {
+        'faults': [
+            {'kind': 'slip', 't0_ns': t0 + 10 * S, 't1_ns': t0 + 12 * S},
+            {'kind': 'kidnap', 't0_ns': t0 + 20 * S, 't1_ns': t0 + 25 * S},
+            {
+                'kind': 'bump',
+                't0_ns': t0 + 30 * S,
+                't1_ns': t0 + 30 * S + S // 20,
+                'saturated': True,
+            },
+        ]
+    }
+    (tmp_path / 'no_bag.labels.json').write_text(json.dumps(labels))
+    with BagWriter(folder / 'bag', factory) as writer:
+        for k in range(500):  # 50 s at 10 Hz
+            t = k / 10
+            slip = 10.3 <= t < 11.5 or 40.0 <= t < 41.0
+            lifted = 20.1 <= t < 25.0
+            msg = to_diagnostic_array(factory, _reliability(slip, lifted), t0 + k * S // 10)
+            writer.write('/fusion/reliability', msg, t0 + k * S // 10)
+    report = evaluate_run(folder)
+    slip, kidnap, bump = (report['faults'][k] for k in ('slip', 'kidnap', 'bump'))
+    assert (slip['truths'], slip['detections'], slip['precision'], slip['recall']) == (
+        1,
+        2,
+        0.5,
+        1.0,
+    )
+    assert slip['median_latency_s'] == pytest.approx(0.3)
+    assert (kidnap['precision'], kidnap['recall']) == (1.0, 1.0)
+    assert (bump['recall'], bump['precision']) == (0.0, None)
+    assert report['fault_precision'] == pytest.approx(2 / 3)
+    assert report['fault_recall'] == pytest.approx(2 / 3)
+    assert report['fault_latency_s'] == pytest.approx(0.2)

@@ -26,8 +26,14 @@ the JSON (stable; null when the run cannot tell, e.g. no loop or no kidnap):
 - `trajectories`: `ate_rmse_m`, `rpe_*`, `correct_rate`, `matched` and `length_m` of `slam`
   (map -> base_link as the robot saw it online), `odom` (fused) and `vo`.
 
-The top-level accuracy keys are those of `slam`. Not scored here yet: fault detection against
-the labels (`benchmarks/fusion_faults.py` does it).
+- `fault_precision`, `fault_recall`, `fault_latency_s`: fault detection from the output bag's
+  `/fusion/reliability` against the labels, pooled over fault kinds (precision: detections that
+  overlap a labelled fault; recall: labelled faults found; latency: median from a fault's start
+  to its first detection); `faults` holds `truths`, `detections`, `precision`, `recall` and
+  `median_latency_s` per kind (bump, slip, kidnap, low_power, dropped_frames; which flag answers
+  which kind: astro_slam.eval.faults).
+
+The top-level accuracy keys are those of `slam`.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ from typing import Any
 
 import numpy as np
 
+from astro_slam.eval.detection import DetectionScore
+from astro_slam.eval.faults import score_faults
 from astro_slam.eval.loops import CORRECT_DEG, CORRECT_M, score_loops
 from astro_slam.eval.trajectory import associate, evaluate, umeyama
 from astro_slam.tools.tum import read_tum
@@ -177,6 +185,35 @@ def relocalization_metrics(
     }
 
 
+def _detection(s: DetectionScore) -> dict[str, Any]:
+    return {
+        'truths': s.truths,
+        'detections': s.detections,
+        'precision': _number(s.precision),
+        'recall': _number(s.recall),
+        'median_latency_s': _number(s.median_latency_s),
+    }
+
+
+def fault_metrics(bag: Path, labels: dict | None) -> dict[str, Any]:
+    """The fault_* keys and `faults` per kind; null without labels or without fusion output."""
+    scores = score_faults(bag, labels) if labels is not None and bag.exists() else None
+    if scores is None:
+        return {
+            'fault_precision': None,
+            'fault_recall': None,
+            'fault_latency_s': None,
+            'faults': None,
+        }
+    pooled = sum(scores.values(), DetectionScore(0, 0, 0, 0))
+    return {
+        'fault_precision': _number(pooled.precision),
+        'fault_recall': _number(pooled.recall),
+        'fault_latency_s': _number(pooled.median_latency_s),
+        'faults': {kind: _detection(s) for kind, s in scores.items()},
+    }
+
+
 def _number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
@@ -233,6 +270,7 @@ def evaluate_run(
         loops = score_loops(backend['loop_events'], labels.get('revisits', []), gt_t, gt_T)
     out['loop_precision'] = _number(loops.precision) if loops else None
     out['loop_recall'] = _number(loops.recall) if loops else None
+    out.update(fault_metrics(folder / 'bag', labels))
     out['realtime_factor'] = run.get('realtime_factor')
     out['peak_rss_mb'] = run.get('peak_rss_mb')
     out['map_bytes'] = saves[-1]['bytes'] if saves else None

@@ -310,6 +310,8 @@ def _eval(args: argparse.Namespace) -> int:
                 'reloc_score',
                 'loop_precision',
                 'loop_recall',
+                'fault_precision',
+                'fault_recall',
                 'realtime_factor',
                 'peak_rss_mb',
             )

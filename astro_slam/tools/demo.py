@@ -159,13 +159,14 @@ def _cell(value: Any, scale: float = 1.0, digits: int = 1, unit: str = '') -> st
 def table(scores: dict[str, Any]) -> str:
     """Markdown: one row per day."""
     lines = [
-        '| day | SLAM ATE | fused ATE | VO ATE | SLAM correct | relocalized at start | map |',
-        '|---|---|---|---|---|---|---|',
+        '| day | SLAM ATE | fused ATE | VO ATE | SLAM correct | relocalized at start | '
+        'faults found (precision) | map |',
+        '|---|---|---|---|---|---|---|---|',
     ]
     first_day = next(iter(scores['sessions']), None)
     for name, r in scores['sessions'].items():
         if 'error' in r:
-            lines.append(f'| {name} | failed: {r["error"]} | | | | | |')
+            lines.append(f'| {name} | failed: {r["error"]} | | | | | | |')
             continue
         t = r['trajectories']
 
@@ -182,9 +183,20 @@ def table(scores: dict[str, Any]) -> str:
         kept = '' if r.get('merged', True) else ' (day not merged)'
         lines.append(
             f'| {name} | {ate("slam")} | {ate("odom")} | {ate("vo")} | '
-            f'{_cell(r.get("correct_rate"), 100, 0, " %")} | {reloc} | {size / 1e6:.2f} MB{kept} |'
+            f'{_cell(r.get("correct_rate"), 100, 0, " %")} | {reloc} | {_faults(r)} | '
+            f'{size / 1e6:.2f} MB{kept} |'
         )
     return '\n'.join(lines)
+
+
+def _faults(scores: dict[str, Any]) -> str:
+    """Labelled faults found out of all, and the precision of the fault flags."""
+    kinds = (scores.get('faults') or {}).values()
+    truths = sum(k['truths'] for k in kinds)
+    if not truths:
+        return '-'
+    found = sum(round((k['recall'] or 0.0) * k['truths']) for k in kinds)
+    return f'{found}/{truths} ({_cell(scores.get("fault_precision"), 1, 2)})'
 
 
 def write_report(out: Path, bags: list[Path], scores: dict[str, Any], map_path: Path) -> Path:
