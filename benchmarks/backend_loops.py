@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from common import machine
+from common import add_markdown_option, machine, write_markdown
 
 from astro_slam.eval.loops import score_loops, score_relocalizations
 from astro_slam.eval.trajectory import evaluate
@@ -138,6 +138,7 @@ def main() -> None:
         '--rescore', action='store_true', help='score the results already replayed in --work'
     )
     parser.add_argument('--json', type=Path, help='write the rows here')
+    add_markdown_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
@@ -153,6 +154,12 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     print(markdown(rows))
+    write_markdown(
+        args.markdown,
+        markdown(rows),
+        f'640x480 stereo at {args.camera_hz:g} Hz; the default stack, as `astro-slam replay` '
+        'runs it.',
+    )
 
 
 def _cell(value: float | None, digits: int = 3) -> str:

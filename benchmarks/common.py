@@ -1,15 +1,20 @@
-"""What the benchmark scripts share: the machine they ran on, VO status from an output bag, and
-the recorded inputs of the backend (and map server) fed again to a graph.
+"""What the benchmark scripts share: the machine they ran on, their Markdown result section
+(which `benchmarks/run` puts into docs/BENCHMARKS.md), VO status from an output bag, and the
+recorded inputs of the backend (and map server) fed again to a graph.
 
 The scripts run as `python benchmarks/NAME.py`, so this file is importable as `common`.
 """
 
 from __future__ import annotations
 
+import argparse
 import heapq
 import os
 import platform
+import shlex
+import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,38 @@ def machine() -> str:
                 model = line.split(':', 1)[1].strip()
                 break
     return f'{model}, {os.cpu_count()} cores, Python {platform.python_version()}'
+
+
+def add_markdown_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '--markdown',
+        type=Path,
+        help='also write the result as a Markdown section here (benchmarks/run splices it into '
+        'docs/BENCHMARKS.md)',
+    )
+
+
+def command_line() -> str:
+    """How this script was run, without --markdown: what a reader types to reproduce it."""
+    args, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == '--markdown':
+            skip = True
+        elif not arg.startswith('--markdown='):
+            args.append(arg)
+    script = Path(sys.argv[0])
+    return shlex.join(['python', f'benchmarks/{script.name}', *args])
+
+
+def write_markdown(path: Path | None, tables: str, what: str = '') -> None:
+    """The result section: the command, the date and machine (and `what` ran), the tables."""
+    if path is None:
+        return
+    head = f'{date.today().isoformat()}, {machine()}.'
+    text = f'    {command_line()}\n\n{head}{" " + what if what else ""}\n\n{tables.strip()}\n'
+    path.write_text(text, encoding='utf-8')
 
 
 def vo_statuses(bag: Path) -> list[dict[str, str]]:

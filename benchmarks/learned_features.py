@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import machine, vo_statuses
+from common import add_markdown_option, machine, vo_statuses, write_markdown
 
 from astro_slam.backend.vlad import VladEncoder
 from astro_slam.backend.vocabulary import Vocabulary
@@ -254,6 +254,7 @@ def main() -> None:
         default=['matching', 'places', 'timing', 'vo'],
         choices=['matching', 'places', 'timing', 'vo'],
     )
+    add_markdown_option(parser)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     result: dict = {
@@ -280,6 +281,64 @@ def main() -> None:
     (args.work / 'RESULT.json').write_text(json.dumps(result, indent=1) + '\n')
     plot(result, args.figure or args.work / 'learned_features.png')
     print(json.dumps(result, indent=1))
+    write_markdown(
+        args.markdown,
+        markdown(result),
+        f'Homes {", ".join(map(str, args.homes))} (never used in training); '
+        f'{args.max_features} keypoints per image.',
+    )
+
+
+def markdown(result: dict) -> str:
+    """The sections that ran, as tables."""
+    parts = []
+    if 'matching' in result:
+        lines = [
+            '| second view | ORB + CLAHE correct (precision) | learned | learned@0.8 '
+            '| learned / ORB |',
+            '|---|---|---|---|---|',
+        ]
+        for light, r in result['matching'].items():
+
+            def cell(k: str, r: dict = r) -> str:
+                return f'{r[k]["correct"]} ({r[k]["precision"]:.2f})'
+
+            ratio = r['learned']['correct'] / max(r['orb']['correct'], 1)
+            lines.append(
+                f'| {light} | {cell("orb")} | {cell("learned")} | {cell("learned@0.8")} '
+                f'| {ratio:.1f}x |'
+            )
+        parts.append('\n'.join(lines))
+    if 'places' in result:
+        lights = list(result['places']['orb']['by_light'])
+        lines = [
+            '| | recall@1 | recall@5 | ' + ' | '.join(lights) + ' |',
+            '|---|---|---|' + '---|' * len(lights),
+        ]
+        names = {'orb': 'ORB bag of words', 'learned': 'learned VLAD'}
+        for key, name in names.items():
+            r = result['places'][key]
+            by = ' | '.join(f'{r["by_light"][k]:.2f}' for k in lights)
+            lines.append(f'| {name} | {r["recall_at_1"]:.2f} | {r["recall_at_5"]:.2f} | {by} |')
+        parts.append(f'{result["places"]["queries"]} place queries:\n\n' + '\n'.join(lines))
+    if 'timing_ms' in result:
+        t = result['timing_ms']
+        parts.append(
+            '| '
+            + ' | '.join(t)
+            + ' |\n|'
+            + '---|' * len(t)
+            + '\n| '
+            + ' | '.join(f'{v} ms' for v in t.values())
+            + ' |'
+        )
+    if 'dark_vo' in result:
+        lines = ['| VO run (`dark` scenario) | frames tracked | ATE |', '|---|---|---|']
+        for name, r in result['dark_vo'].items():
+            ate = f'{r["vo_ate_cm"]} cm' if 'vo_ate_cm' in r else '-'
+            lines.append(f'| {name} | {100 * r["tracked_share"]:.1f} % | {ate} |')
+        parts.append('\n'.join(lines))
+    return '\n\n'.join(parts)
 
 
 if __name__ == '__main__':

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import machine
+from common import add_markdown_option, machine, write_markdown
 
 from astro_mapping.budget import LANDMARK_BYTES, PLACE_BYTES, PLACE_REF_BYTES, layer_bytes
 from astro_mapping.layers import FloorLayer, Landmarks, LongTermMap, Place, RoomLayer
@@ -66,13 +66,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--budget-mb', type=float, nargs='+', default=[1.0, 8.0])
     parser.add_argument('--repeat', type=int, default=5)
+    add_markdown_option(parser)
     args = parser.parse_args()
     print(machine())
-    print(
+    lines = [
         '| budget | layers (bytes) | file | landmarks | places | store.load '
-        '| backend ready (load, views, index, graph) |'
-    )
-    print('|---|---|---|---|---|---|---|')
+        '| backend ready (load, views, index, graph) |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    print('\n'.join(lines))
     vocabulary = Vocabulary.load()
     with tempfile.TemporaryDirectory() as tmp:
         for mb in args.budget_mb:
@@ -87,10 +89,14 @@ def main() -> None:
                 BackendCore(BackendConfig(), vocabulary).load_map(map_places(loaded, vocabulary))
                 ready.append(time.perf_counter() - start)
             layers = sum(layer_bytes(m).values())
-            print(
+            lines.append(
                 f'| {mb:g} MB | {layers:,} | {size:,} | {len(m.landmarks):,} | {len(m.places):,} '
                 f'| {np.median(loads):.3f} s | {np.median(ready):.3f} s |'
             )
+            print(lines[-1], flush=True)
+    write_markdown(
+        args.markdown, '\n'.join(lines), f'Medians of {args.repeat} loads per map size.'
+    )
 
 
 if __name__ == '__main__':

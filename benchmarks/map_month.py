@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import feed_recorded, machine
+from common import add_markdown_option, feed_recorded, machine, write_markdown
 from tqdm import tqdm
 
 from astro_mapping.component import MapServer
@@ -333,6 +333,7 @@ def main() -> None:
         choices=EXTRACTORS,
         help='local features of the VO, backend and map server (a --work of its own)',
     )
+    add_markdown_option(parser)
     args = parser.parse_args()
     if args.report:
         results = json.loads((args.work / 'month.json').read_text())
@@ -357,6 +358,13 @@ def main() -> None:
     plot(results, args.work / 'month.png')
     draw_map(args.work / 'pruned' / 'home.db', args.work / 'month_map.png')
     print(table(results))
+    write_markdown(
+        args.markdown,
+        table(results),
+        f'{args.sessions} daily sessions of one home (`home-month`, {args.features} features), '
+        f'pruned to a {args.budget_mb:g} MB budget beside the same run with everything kept. '
+        f'Plots: {args.work}/month.png, {args.work}/month_map.png.',
+    )
 
 
 if __name__ == '__main__':

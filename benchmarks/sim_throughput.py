@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import machine
+from common import add_markdown_option, machine, write_markdown
 
 from astro_slam.sim.camera_model import CameraSensor
 from astro_slam.sim.generate import generate_home
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument('--duration-s', type=float, default=30.0)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--json', type=Path, help='write the results here too')
+    add_markdown_option(parser)
     args = parser.parse_args()
     results = {
         'date': date.today().isoformat(),
@@ -92,6 +93,29 @@ def main() -> None:
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + '\n')
+    write_markdown(
+        args.markdown,
+        markdown(results),
+        f'Mesa llvmpipe (EGL, CPU rendering); 640x480 cameras at 15 Hz, home seed 0, scenario '
+        f'`home-day` ({args.duration_s:g} s, one person, one pet).',
+    )
+
+
+def markdown(results: dict) -> str:
+    names = {'stereo': 'stereo (2 x JPEG 85)', 'rgbd': 'RGB-D (JPEG colour + PNG depth)'}
+    lines = [
+        '| rig | frames simulated | median frames/s (runs) | bag size |',
+        '|---|---|---|---|',
+    ]
+    for rig, name in names.items():
+        r = results[rig]
+        runs = ', '.join(f'{x:.1f}' for x in r['frames_per_s_runs'])
+        lines.append(
+            f'| {name} | {r["frames"]} | {r["frames_per_s_median"]:.1f} ({runs}) '
+            f'| {r["mb_per_min"]:.0f} MB per simulated minute |'
+        )
+    split = ', '.join(f'{k} {v:.1f} ms' for k, v in results['per_view_ms'].items())
+    return '\n'.join(lines) + f'\n\nPer view (median at the dock of home 0): {split}.'
 
 
 if __name__ == '__main__':

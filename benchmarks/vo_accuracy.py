@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import cv2
-from common import machine, vo_statuses
+from common import add_markdown_option, machine, vo_statuses, write_markdown
 
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.sim.scenarios import SCENARIOS
@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument('--duration-s', type=float, default=30.0)
     parser.add_argument('--lights', type=float, nargs='+', default=[1.0, 0.1])
     parser.add_argument('--config', type=Path, help='ROS 2 parameter file for the stack')
+    add_markdown_option(parser)
     args = parser.parse_args()
     cv2.setNumThreads(1)  # the target is per frame on one core
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,6 +99,31 @@ def main() -> None:
             indent=1,
         )
     )
+    write_markdown(
+        args.markdown,
+        markdown(rows),
+        f'Scenario `home-day` (a person and a pet walking), {args.duration_s:g} s of 640x480 '
+        'stereo at 15 Hz per row; OpenCV on one thread.',
+    )
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        '| home | light | path | tracked | VO ATE | VO RPE | wheel ATE | wheel RPE '
+        '| median latency | features / match and pose / keyframe (median ms) | lost because |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    for r in rows:
+        st = r['stages_ms']
+        lines.append(
+            f'| {r["home_seed"]} | {r["light"]:g} | {r["path_m"]} m '
+            f'| {100 * r["tracked_share"]:.1f} % | {r["vo_ate_cm"]:.2f} cm '
+            f'| {r["vo_rpe_pct"]:.2f} % | {r["wheel_ate_cm"]:.2f} cm | {r["wheel_rpe_pct"]:.2f} % '
+            f'| {r["median_latency_ms"]} ms '
+            f'| {st["ms_features"]} / {st["ms_match_and_pose"]} / {st["ms_keyframe"]} '
+            f'| {", ".join(r["lost_reasons"]) or "-"} |'
+        )
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import machine, vo_statuses
+from common import add_markdown_option, machine, vo_statuses, write_markdown
 
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.sim.rig import Rig
@@ -71,7 +71,9 @@ def ours(bag: Path, rig: str, prior: bool, work: Path) -> dict:
         encoding='utf-8',
     )
     out = work / 'out' / f'{bag.parent.name}-{prior}'
-    (result,) = replay([bag], ReplayOptions(out, config=config, overwrite=True, progress=False))
+    components = ('dead_reckoning', 'visual_odometry')  # the prior: wheels alone
+    options = ReplayOptions(out, config, components=components, overwrite=True, progress=False)
+    (result,) = replay([bag], options)
     folder = result.folder
     values = vo_statuses(folder / 'bag')
     latency = [float(v['latency_ms']) for v in values if v.get('state') == 'tracking']
@@ -171,6 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--duration-s', type=float, default=30.0)
+    add_markdown_option(parser)
     args = parser.parse_args()
     cv2.setNumThreads(1)
     peers: dict[str, Callable[[np.ndarray], Odometry]] = {'opencv_rgbd': opencv_odometry}
@@ -207,6 +210,37 @@ def main() -> None:
             indent=1,
         )
     )
+    write_markdown(
+        args.markdown,
+        markdown(rows),
+        f'OpenCV {cv2.__version__}; everything on one thread. Scenario `home-day`, '
+        f'{args.duration_s:g} s per home, recorded once with the stereo rig and once with the '
+        'RGB-D rig along the same path.',
+    )
+
+
+METHODS = {
+    'ours_stereo_prior': 'ours, stereo, wheel prior',
+    'ours_stereo_noprior': 'ours, stereo, no prior',
+    'ours_rgbd_prior': 'ours, RGB-D, wheel prior',
+    'ours_rgbd_noprior': 'ours, RGB-D, no prior',
+    'opencv_rgbd': 'OpenCV `cv2.Odometry` RGB-D',
+    'open3d_rgbd': 'Open3D RGB-D odometry (hybrid)',
+}
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        '| home | method | tracked | ATE | RPE | median CPU per frame |',
+        '|---|---|---|---|---|---|',
+    ]
+    for r in rows:
+        lines.append(
+            f'| {r["home_seed"]} | {METHODS.get(r["method"], r["method"])} '
+            f'| {100 * r["tracked_share"]:.1f} % | {r["ate_cm"]:.2f} cm | {r["rpe_pct"]:.2f} % '
+            f'| {r["median_ms"]:.0f} ms |'
+        )
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':
