@@ -59,7 +59,7 @@ def test_a_benchmark_rewrites_its_block_end_to_end(tmp_path):
     after = doc.read_text()
     begin, end = run.markers('map_load')
     block = after[after.index(begin) : after.index(end)]
-    assert 'python benchmarks/map_load.py --budget-mb 1 8' in block
+    assert '\n    python benchmarks/map_load.py --budget-mb 1 8\n' in block  # a code block
     assert '| 8 MB |' in block
     assert after[: after.index(begin)] == before[: before.index(begin)]
     assert after[after.index(end) :] == before[before.index(end) :]

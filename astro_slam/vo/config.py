@@ -74,9 +74,10 @@ class VisualOdometryConfig:
     )
     prior_gate_deg: float = param(3.0, 'Largest heading disagreement per frame.', unit='deg')
     prior_sigma_m: float = param(
-        0.01,
-        'Standard deviation of the motion prior per frame, planar position: directions the '
-        'images do not pin down (few inliers, all far) follow the prior.',
+        0.003,
+        'Standard deviation of the motion prior per frame, planar position: each pose is '
+        'weighed with the prior by their information, so directions the images pin down '
+        'poorly (few inliers, all far) follow the prior. Raise it for wheels that slip often.',
         unit='m',
     )
     prior_sigma_deg: float = param(
