@@ -255,7 +255,9 @@ class Tracker:
             return '' if inliers >= c.min_inliers else 'few_inliers'
         return '' if self._agrees_with_prior(solution, T_pred, T_bc) else 'disagrees_with_odometry'
 
-    def _agrees_with_prior(self, solution: PoseSolution, T_pred: np.ndarray, T_bc: np.ndarray):
+    def _agrees_with_prior(
+        self, solution: PoseSolution, T_pred: np.ndarray, T_bc: np.ndarray
+    ) -> bool:
         """Whether the pose agrees with the prior in what the wheels measure: planar translation
         and heading (a threshold bump tilts the camera, which the wheels cannot see)."""
         c = self.config
