@@ -24,10 +24,11 @@ from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
+from astro_slam.vo.association import StereoDepth
 from astro_slam.vo.camera_input import to_gray
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import make_extractor
-from astro_slam.vo.tracker import LOST, TRACKING, Frame, Tracker
+from astro_slam.vo.tracker import INITIALISED, LOST, TRACKING, Frame, Tracker
 
 
 def _replay(bag, out):
@@ -140,35 +141,49 @@ def test_keyframe_landmarks_lie_on_the_static_home_not_on_people(session):
     assert agree / total > 0.95
 
 
-def test_a_black_frame_stops_publishing_at_once_and_tracking_resumes(session):
-    bag, _ = session
-    frames = []
+def _stereo_frames(bag, tracker, count: int, flip: str = '') -> list[Frame]:
+    """The first `count` stereo frames of the bag, as the VO component makes them.
+
+    flip 'mirror' turns each pair left-right (the turned right image becoming the left): a valid
+    pair of a mirrored home, with depth, that no landmark of the real one matches; 'upside_down'
+    also turns it upside down, which no landmark of either matches.
+    """
+    pairs: dict[int, dict[str, object]] = {}
     with BagReader(bag) as reader:
-        pairs: dict[int, dict[str, object]] = {}
         for topic, t, msg in reader.messages(
             {'/camera/left/image_raw/compressed', '/camera/right/image_raw/compressed'}
         ):
             pairs.setdefault(t, {})[topic.split('/')[2]] = msg
-            if len(pairs) > 12:
+            if len(pairs) > count:
                 break
-    config = VisualOdometryConfig()
-    tracker = Tracker(config, make_extractor('orb', config.max_features))
     K = np.array([[460.0, 0, 319.5], [0, 460.0, 239.5], [0, 0, 1]])
-    from astro_slam.vo.association import StereoDepth
-
-    stereo = StereoDepth(460 * 0.08, config.min_depth_m, config.max_depth_m)
-    T_bc = Rig().T_base_optical('left')
-    for t in sorted(pairs)[:12]:
-        right = to_gray(pairs[t]['right'])
+    stereo = StereoDepth(460 * 0.08, tracker.config.min_depth_m, tracker.config.max_depth_m)
+    frames = []
+    for t in sorted(pairs)[:count]:
+        left, right = to_gray(pairs[t]['left']), to_gray(pairs[t]['right'])
+        if flip:
+            left, right = right[:, ::-1], left[:, ::-1]
+        if flip == 'upside_down':
+            left, right = left[::-1], right[::-1]
+        left, right = np.ascontiguousarray(left), np.ascontiguousarray(right)
         frames.append(
             Frame(
                 t,
-                to_gray(pairs[t]['left']),
+                left,
                 K,
                 lambda f, g, r=right: stereo(g, tracker.normalise(r), f, K),
                 0.25 / 36.8,
             )
         )
+    return frames
+
+
+def test_a_black_frame_stops_publishing_at_once_and_tracking_resumes(session):
+    bag, _ = session
+    config = VisualOdometryConfig()
+    tracker = Tracker(config, make_extractor('orb', config.max_features))
+    frames = _stereo_frames(bag, tracker, 12)
+    T_bc = Rig().T_base_optical('left')
     results = [tracker.process(f, T_bc, None) for f in frames[:8]]
     assert results[-1].state == TRACKING
     dark = dataclasses.replace(frames[8], gray=np.zeros_like(frames[8].gray))
@@ -177,3 +192,36 @@ def test_a_black_frame_stops_publishing_at_once_and_tracking_resumes(session):
     back = [tracker.process(f, T_bc, None) for f in frames[9:]]
     assert back[0].state == TRACKING and back[0].T_wb is not None
     assert tracker.resets == 0  # the old local map still matched
+
+
+@pytest.mark.parametrize('bridge', [False, True])
+def test_a_view_the_local_map_does_not_explain_is_bridged_by_the_prior_once(session, bridge):
+    """A mirrored pair has depth but matches no landmark. With bridge_with_prior it becomes a
+    keyframe at the prior's pose, and the mirrored frames after it track its landmarks; a second
+    failure before any frame tracked is not bridged. Without it, those frames are lost."""
+    bag, folder = session
+    config = VisualOdometryConfig(bridge_with_prior=bridge)
+    tracker = Tracker(config, make_extractor('orb', config.max_features))
+    frames = _stereo_frames(bag, tracker, 6)
+    mirrored = _stereo_frames(bag, tracker, 9, 'mirror')[6:]
+    upside_down = _stereo_frames(bag, tracker, 9, 'upside_down')[6:]
+    truth_t, truth_T = read_tum(folder / 'ground_truth.tum')
+    T_bc = Rig().T_base_optical('left')
+
+    def prior(frame):  # the true base pose: a perfect motion prior
+        return truth_T[np.argmin(np.abs(truth_t - frame.t_ns))]
+
+    results = [tracker.process(f, T_bc, prior(f)) for f in frames]
+    assert results[-1].state == TRACKING
+    first = tracker.process(mirrored[0], T_bc, prior(mirrored[0]))
+    again = tracker.process(upside_down[1], T_bc, prior(upside_down[1]))
+    assert again.state == LOST and again.reason == 'few_inliers'
+    third = tracker.process(mirrored[2], T_bc, prior(mirrored[2]))
+    if not bridge:
+        assert first.state == third.state == LOST and tracker.bridges == 0
+        return
+    assert first.state == INITIALISED and first.reason == 'bridged_by_odometry'
+    assert first.covariance[0, 0] >= 1e-2  # a restart's, not a tracked pose's
+    expected = results[-1].T_wb @ np.linalg.inv(prior(frames[-1])) @ prior(mirrored[0])
+    np.testing.assert_allclose(first.T_wb, expected, atol=1e-6)
+    assert third.state == TRACKING and tracker.bridges == 1

@@ -257,6 +257,7 @@ class VisualOdometry(Component):
     def diagnostics(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.counts)
         out['resets'] = self.tracker.resets
+        out['bridges'] = self.tracker.bridges
         out['moving_landmarks_rejected'] = self.tracker.map.removed_moving
         if self.latency_ms:
             out['median_latency_ms'] = round(float(np.median(self.latency_ms)), 2)

@@ -6,7 +6,8 @@ robustly, check the result against the prior (a rigid group of matches that move
 such as a person walking towards the camera, is dropped), weigh it with the prior by their
 information, update the landmark statistics, and decide on a keyframe. Keyframes add landmarks
 from depth (stereo or RGB-D) and are handed out `confirm_frames` later, when their new
-landmarks have shown that they do not move.
+landmarks have shown that they do not move. Optionally (`bridge_with_prior`) a frame the
+local map no longer explains becomes a keyframe at the prior's pose instead of being lost.
 """
 
 from __future__ import annotations
@@ -109,8 +110,10 @@ class Tracker:
         self.anchor: tuple[np.ndarray, np.ndarray] | None = None
         self.failures = 0
         self.resets = 0
+        self.bridges = 0  # failed frames turned into keyframes at the prior's pose
         self.last_kf: tuple[int, np.ndarray, int] | None = None  # (t_ns, T_cw, inliers)
         self.pending: list[_Pending] = []
+        self.bridged = False  # a failure was bridged and no frame has tracked since
 
     # -- per frame -----------------------------------------------------------------------
 
@@ -137,9 +140,13 @@ class Tracker:
         T_pred = self._predict(T_base_camera, prior_T_ob)
         solution, matched = self._track(frame, features, T_pred, stats, prior_T_ob is not None)
         clock = _lap(stats, 'ms_match_and_pose', clock)
-        if solution is None:
-            return self._fail(frame, 'few_inliers', quality, stats)
         has_prior = prior_T_ob is not None and self.prior_last is not None
+        if solution is None:
+            if has_prior and c.bridge_with_prior and not self.bridged:
+                return self._bridge(
+                    frame, gray, features, T_pred, prior_T_ob, T_base_camera, quality, stats
+                )
+            return self._fail(frame, 'few_inliers', quality, stats)
         if has_prior and not self._agrees_with_prior(solution, T_pred, T_base_camera):
             solution = self._static_alternative(
                 frame, features, matched, solution, T_pred, T_base_camera, stats
@@ -168,6 +175,7 @@ class Tracker:
         self.T_cw = solution.T_cw
         self.prior_last = prior_T_ob
         self.failures = 0
+        self.bridged = False
         if prior_T_ob is not None and inliers >= c.min_inliers:
             self.anchor = (self.T_cw, prior_T_ob)
 
@@ -383,6 +391,39 @@ class Tracker:
         cov = np.eye(6) * (1e-6 if self.resets == 0 else 1e-2)
         return TrackResult(frame.t_ns, INITIALISED, '', T_wb, cov, quality, stats)
 
+    def _bridge(
+        self,
+        frame: Frame,
+        gray: np.ndarray,
+        features: Features,
+        T_pred: np.ndarray,
+        prior_T_ob: np.ndarray,
+        T_bc: np.ndarray,
+        quality: ImageQuality,
+        stats: dict,
+    ) -> TrackResult:
+        """A frame the local map no longer explains (the robot turned into an unmapped view, a
+        person stepped in front) becomes a keyframe at the pose the motion prior predicts, so the
+        next frames track its new landmarks as well as the old ones.
+
+        Once per failure streak: a bridged frame must be followed by a tracked one before the
+        next bridge, so the VO never publishes the prior's motion frame after frame as its own.
+        Its covariance is that of a restart, which it is, without dropping the local map.
+        """
+        points = frame.depth_of(features, gray)
+        stats['depth_points'] = int(np.isfinite(points[:, 2]).sum())
+        if stats['depth_points'] < self.config.min_init_points:
+            return self._fail(frame, 'few_inliers', quality, stats)
+        self.T_cw, self.velocity, self.prior_last = T_pred, None, prior_T_ob
+        self.failures, self.bridged = 0, True
+        self.bridges += 1
+        self._add_keyframe(frame, gray, features, np.zeros(0, int), np.zeros(0, int), points)
+        stats.update(self._map_stats())
+        T_wb = inverse(T_pred) @ inverse(T_bc)
+        return TrackResult(
+            frame.t_ns, INITIALISED, 'bridged_by_odometry', T_wb, np.eye(6) * 1e-2, quality, stats
+        )
+
     def _needs_keyframe(self, t_ns: int, inliers: int) -> bool:
         c = self.config
         if self.last_kf is None:
@@ -478,5 +519,6 @@ class Tracker:
             'landmarks': len(self.map),
             'keyframes': self.keyframe_index + 1,
             'resets': self.resets,
+            'bridges': self.bridges,
             'moving_rejected': self.map.removed_moving,
         }
