@@ -3,9 +3,10 @@
 For each home seed: one 30 s daylight patrol with a person and a pet, and the same patrol with
 light at 10 % of normal; replayed through dead_reckoning + visual_odometry exactly as
 `astro-slam replay` runs them, with OpenCV on one thread. Reports, per sequence: ATE RMSE after
-SE(3) alignment, RPE (drift over 1 m segments, % of distance), share of frames with a published
-pose, and the median per-frame CPU latency with its per-stage split; wheel-only dead reckoning on
-the same runs for comparison.
+SE(3) alignment, RPE (drift over 1 m segments, % of distance), the VO's distance over the true
+one on those segments (a scale error), share of frames with a published pose (and how many of
+them were bridged by the prior, `bridge_with_prior`), and the median per-frame CPU latency
+with its per-stage split; wheel-only dead reckoning on the same runs for comparison.
 
     python benchmarks/vo_accuracy.py --seeds 0 1 2 --duration-s 30
 """
@@ -59,9 +60,11 @@ def run(seed: int, light: float, duration: float, work: Path, config: Path | Non
         'light': light,
         'frames': len(values),
         'tracked_share': round(sum(v.get('state') != 'lost' for v in values) / len(values), 4),
+        'bridged': sum(v.get('reason') == 'bridged_by_odometry' for v in values),
         'path_m': round(vo.length_m, 2),
         'vo_ate_cm': round(vo.ate_rmse_m * 100, 2),
         'vo_rpe_pct': round(vo.rpe_trans_pct, 2),
+        'vo_distance_ratio': round(vo.distance_ratio, 4),
         'wheel_ate_cm': round(wheel.ate_rmse_m * 100, 2),
         'wheel_rpe_pct': round(wheel.rpe_trans_pct, 2),
         'median_latency_ms': round(statistics.median(float(v['latency_ms']) for v in tracked), 1),
@@ -110,15 +113,18 @@ def main() -> None:
 def markdown(rows: list[dict]) -> str:
     lines = [
         '| home | light | path | tracked | VO ATE | VO RPE | wheel ATE | wheel RPE '
-        '| median latency | features / match and pose / keyframe (median ms) | lost because |',
-        '|---|---|---|---|---|---|---|---|---|---|---|',
+        '| VO distance / true | median latency '
+        '| features / match and pose / keyframe (median ms) | lost because |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in rows:
         st = r['stages_ms']
+        bridged = f' ({r["bridged"]} bridged)' if r['bridged'] else ''
         lines.append(
             f'| {r["home_seed"]} | {r["light"]:g} | {r["path_m"]} m '
-            f'| {100 * r["tracked_share"]:.1f} % | {r["vo_ate_cm"]:.2f} cm '
+            f'| {100 * r["tracked_share"]:.1f} %{bridged} | {r["vo_ate_cm"]:.2f} cm '
             f'| {r["vo_rpe_pct"]:.2f} % | {r["wheel_ate_cm"]:.2f} cm | {r["wheel_rpe_pct"]:.2f} % '
+            f'| {r["vo_distance_ratio"]:.4f} '
             f'| {r["median_latency_ms"]} ms '
             f'| {st["ms_features"]} / {st["ms_match_and_pose"]} / {st["ms_keyframe"]} '
             f'| {", ".join(r["lost_reasons"]) or "-"} |'

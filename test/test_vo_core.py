@@ -181,6 +181,27 @@ def test_trajectory_metrics_agree_with_evo():
     )
 
 
+def test_distance_ratio_measures_a_scale_error():
+    """An estimate that measures every motion 1 % short, in another frame, reads 0.99."""
+    n = 120
+    stamps = np.arange(n) * 50_000_000
+    yaw = np.linspace(0, 3, n)
+    xy = np.cumsum(np.column_stack([np.cos(yaw), np.sin(yaw)]) * 0.05, axis=0)
+    truth = np.array(
+        [
+            make_transform(Rotation.from_euler('z', a).as_matrix(), [x, y, 0])
+            for a, (x, y) in zip(yaw, xy, strict=True)
+        ]
+    )
+    est = truth.copy()
+    est[:, :3, 3] *= 0.99
+    est = np.array(
+        [make_transform(Rotation.from_euler('z', 1.0).as_matrix(), [2, 1, 0]) @ T for T in est]
+    )
+    assert evaluate(stamps, est, stamps, truth).distance_ratio == pytest.approx(0.99, abs=1e-9)
+    assert evaluate(stamps, truth, stamps, truth).distance_ratio == pytest.approx(1.0, abs=1e-12)
+
+
 # The ROS optical frame on a base whose x looks forward: camera z = base x, camera x = -base y.
 T_BASE_OPTICAL = make_transform(np.array([[0.0, 0, 1], [-1, 0, 0], [0, -1, 0]]), [0.1, 0, 0.3])
 PRIOR_SIGMAS = np.array([0.01, 0.01, 0.05, np.radians(3), np.radians(3), np.radians(0.5)])

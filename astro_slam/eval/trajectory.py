@@ -54,6 +54,9 @@ class TrajectoryErrors:
     rpe_rot_deg_per_m: float
     rpe_length_m: float
     length_m: float  # of the true path over the matched poses
+    # Estimated over true displacement summed over the RPE segments: below 1 when the estimate
+    # under-measures motion (a scale error, such as biased stereo depth).
+    distance_ratio: float
 
 
 def evaluate(
@@ -74,7 +77,7 @@ def evaluate(
     ate = float(np.sqrt(np.mean(np.sum((aligned.T - G[:, :3, 3]) ** 2, axis=1))))
     step = np.linalg.norm(np.diff(G[:, :3, 3], axis=0), axis=1)
     travelled = np.r_[0.0, np.cumsum(step)]
-    trans, rots = [], []
+    trans, rots, est_m, true_m = [], [], 0.0, 0.0
     for i in range(len(G)):
         j = int(np.searchsorted(travelled, travelled[i] + rpe_length_m))
         if j >= len(G):
@@ -82,6 +85,8 @@ def evaluate(
         error = inverse(inverse(G[i]) @ G[j]) @ (inverse(E[i]) @ E[j])
         dist = travelled[j] - travelled[i]
         trans.append(np.linalg.norm(error[:3, 3]) / dist)
+        est_m += float(np.linalg.norm(E[j, :3, 3] - E[i, :3, 3]))
+        true_m += float(np.linalg.norm(G[j, :3, 3] - G[i, :3, 3]))
         rots.append(rotation_deg(error) / dist)
     return TrajectoryErrors(
         matched=len(ei),
@@ -90,4 +95,5 @@ def evaluate(
         rpe_rot_deg_per_m=float(np.mean(rots)) if rots else float('nan'),
         rpe_length_m=rpe_length_m,
         length_m=float(travelled[-1]),
+        distance_ratio=est_m / true_m if true_m > 0 else float('nan'),
     )

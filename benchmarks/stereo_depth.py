@@ -1,0 +1,132 @@
+"""Stereo depth of the VO's keypoints against the depth the simulator renders.
+
+For every tenth stereo pair of a simulated `home-day` patrol: the VO's own preprocessing (CLAHE),
+ORB keypoints and stereo association (`StereoDepth`), compared at each keypoint with the home
+rendered without people at the true pose. Keypoints on depth edges (the rendered 3x3
+neighbourhood spans over 3 %) and those more than 20 % off (people, who are not rendered) are
+left out. Reports the disparity error (estimated minus true, px) and the depth ratio per depth
+band: a bias here becomes a scale error of the VO.
+
+    python benchmarks/stereo_depth.py --seeds 0 1 2 --duration-s 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from common import machine
+
+from astro_slam.msgs.time import header_ns
+from astro_slam.sim.home import load_home_yaml
+from astro_slam.sim.renderer import Lighting, Renderer
+from astro_slam.sim.rig import Rig
+from astro_slam.sim.scenarios import SCENARIOS
+from astro_slam.sim.simulate import simulate
+from astro_slam.tools.bag_io import BagReader
+from astro_slam.tools.tum import read_tum
+from astro_slam.vo.association import StereoDepth
+from astro_slam.vo.camera_input import to_gray
+from astro_slam.vo.config import VisualOdometryConfig
+from astro_slam.vo.features import make_extractor
+from astro_slam.vo.image_quality import Normaliser
+
+BANDS_M = ((0.4, 1.5), (1.5, 3.0), (3.0, 6.0))
+TOPICS = {'/camera/left/image_raw/compressed', '/camera/right/image_raw/compressed'}
+
+
+def stereo_pairs(bag: Path, every: int) -> list[tuple[object, object]]:
+    pairs: dict[int, dict[str, object]] = {}
+    with BagReader(bag) as reader:
+        for topic, t, msg in reader.messages(TOPICS):
+            pairs.setdefault(t, {})[topic.split('/')[2]] = msg
+    ordered = [pairs[t] for t in sorted(pairs) if len(pairs[t]) == 2]
+    return [(p['left'], p['right']) for p in ordered[::every]]
+
+
+def errors(session: Path, bag: Path, every: int) -> tuple[np.ndarray, np.ndarray]:
+    """(true depth m, disparity error px) of every keypoint judged."""
+    config = VisualOdometryConfig()
+    rig = Rig()
+    K = rig.intrinsics.K
+    focal_baseline = rig.intrinsics.fx * rig.baseline_m
+    stereo = StereoDepth(focal_baseline, config.min_depth_m, config.max_depth_m)
+    normalise = Normaliser(config.normalisation)
+    extractor = make_extractor('orb', config.max_features)
+    home = load_home_yaml(session / 'home.yaml')
+    truth_t, truth_T = read_tum(session / f'{bag.name}.tum')
+    renderer = Renderer(home, rig.intrinsics)
+    lighting = Lighting(np.ones(len(home.rooms)), np.ones(len(home.rooms)))
+    depths, disparity_errors = [], []
+    try:
+        for left_msg, right_msg in stereo_pairs(bag, every):
+            left, right = normalise(to_gray(left_msg)), normalise(to_gray(right_msg))
+            features = extractor.extract(left)
+            z_est = stereo(left, right, features, K)[:, 2]
+            T_map_base = truth_T[np.argmin(np.abs(truth_t - header_ns(left_msg)))]
+            _, depth = renderer.render(T_map_base @ rig.T_base_optical('left'), lighting)
+            h, w = depth.shape
+            u = np.clip(np.round(features.xy[:, 0]).astype(int), 1, w - 2)
+            v = np.clip(np.round(features.xy[:, 1]).astype(int), 1, h - 2)
+            patch = np.stack([depth[v + a, u + b] for a in (-1, 0, 1) for b in (-1, 0, 1)], 1)
+            z = depth[v, u]
+            flat = (patch.max(1) - patch.min(1)) < 0.03 * patch.min(1)
+            ok = np.isfinite(z_est) & np.isfinite(z) & flat
+            ok[ok] &= np.abs(z_est[ok] - z[ok]) < 0.2 * z[ok]
+            depths.append(z[ok])
+            disparity_errors.append(focal_baseline / z_est[ok] - focal_baseline / z[ok])
+    finally:
+        renderer.release()
+    return np.concatenate(depths), np.concatenate(disparity_errors)
+
+
+def summary(seed: int, light: float, z: np.ndarray, error: np.ndarray, fb: float) -> dict:
+    def stats(mask: np.ndarray) -> dict:
+        e = error[mask]
+        ratio = fb / (fb / z[mask] + e) / z[mask]  # estimated over true depth
+        return {
+            'keypoints': int(mask.sum()),
+            'disparity_error_median_px': round(float(np.median(e)), 3),
+            'disparity_error_mean_px': round(float(np.mean(e)), 3),
+            'disparity_error_std_px': round(float(np.std(e)), 3),
+            'depth_ratio_median': round(float(np.median(ratio)), 4),
+        }
+
+    bands = {f'{lo:g}-{hi:g} m': stats((z >= lo) & (z < hi)) for lo, hi in BANDS_M}
+    return {'home_seed': seed, 'light': light, 'all': stats(np.ones(len(z), bool)), **bands}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--duration-s', type=float, default=30.0)
+    parser.add_argument('--lights', type=float, nargs='+', default=[1.0])
+    parser.add_argument('--every', type=int, default=10, help='judge every n-th stereo pair')
+    args = parser.parse_args()
+    rig = Rig()
+    base = SCENARIOS['home-day']
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            for light in args.lights:
+                spec = dataclasses.replace(
+                    base.sessions[0], duration_s=args.duration_s, dimming=light
+                )
+                name = f'home{seed}-light{light:g}'
+                scenario = dataclasses.replace(base, name=name, sessions=(spec,))
+                simulate(scenario, seed, seed, Path(tmp), overwrite=True, progress=False)
+                session = Path(tmp) / name
+                z, error = errors(session, session / spec.name, args.every)
+                row = summary(seed, light, z, error, rig.intrinsics.fx * rig.baseline_m)
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    print(json.dumps({'date': date.today().isoformat(), 'machine': machine(), 'rows': rows}))
+
+
+if __name__ == '__main__':
+    main()
