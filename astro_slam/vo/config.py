@@ -103,7 +103,7 @@ class VisualOdometryConfig:
         'A frame the local map no longer explains (an unmapped view after a turn, a person in '
         'front) becomes a keyframe at the pose the motion prior predicts, once per failure '
         'streak, instead of waiting reinit_after_frames for a restart: more frames tracked, '
-        'some centimetres more drift where a person fills the view (docs/BENCHMARKS.md).',
+        'up to 1.2 cm more ATE where a person fills the view (docs/BENCHMARKS.md).',
     )
     min_init_points: int = param(50, 'Keypoints with depth needed to start tracking.')
     min_brightness: float = param(3.0, 'Mean grey level below which an image is too dark.')
