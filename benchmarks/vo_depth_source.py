@@ -96,7 +96,8 @@ class _ReplacedDepth:
         z = depth[v, u].astype(float)
         patch = np.stack([depth[v + a, u + b] for a in (-1, 0, 1) for b in (-1, 0, 1)], axis=1)
         with np.errstate(invalid='ignore'):
-            in_range = (z >= fb / self.stereo.max_disparity) & (z <= fb / self.stereo.min_disparity)
+            near, far = fb / self.stereo.max_disparity, fb / self.stereo.min_disparity
+            in_range = (z >= near) & (z <= far)
             flat = (patch.max(axis=1) - patch.min(axis=1)) < 0.03 * patch.min(axis=1)
         has_stereo = np.isfinite(measured[:, 2])
         out = np.full_like(measured, np.nan)
@@ -182,7 +183,9 @@ def markdown(rows: list[dict], seeds: list[int]) -> str:
     for source in dict.fromkeys((r['source'], r['noise_seed']) for r in rows):
         cells = []
         for s in seeds:
-            (r,) = [r for r in rows if (r['source'], r['noise_seed']) == source and r['home_seed'] == s]
+            (r,) = [
+                r for r in rows if (r['source'], r['noise_seed'], r['home_seed']) == (*source, s)
+            ]
             cells.append(
                 f'{r["vo_ate_cm"]:.2f} cm, {r["vo_rpe_pct"]:.2f} %, {r["vo_distance_ratio"]:.4f}'
             )
