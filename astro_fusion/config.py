@@ -84,6 +84,14 @@ class FusionConfig:
         '(instead of 5 %): kept as a loose bound, never trusted.',
     )
     slip_window_s: float = param(0.4, 'Averaging window of the slip tests.', unit='s')
+    crossing_tilt_rate: float = param(
+        0.1,
+        'Roll or pitch rate above which the base is crossing a threshold (a floor robot '
+        'otherwise turns about its vertical only, under 0.02 rad/s of noise): the slip tests '
+        'pause through it and for slip_window_s after, since wheels, gyro and VO all see the '
+        'jolt differently.',
+        unit='rad/s',
+    )
     # Zero velocity
     zero_velocity_gyro: float = param(
         0.03, 'Gyro norm under which (with still wheels) the robot stands still.', unit='rad/s'

@@ -7,7 +7,9 @@ its data goes in, down-weighted, or not at all, and why:
   not integrated for `saturation_hold_s` after it (the gyro still is, unless it clipped too):
   the state coasts, and the velocity covariance grows by the impulse the clipping hid.
 - Wheels: slip shows as wheels that disagree with the gyro's yaw rate or with VO's speed
-  (averaged over `slip_window_s`); slipping wheels are down-weighted until they agree again.
+  (averaged over `slip_window_s`; each VO speed against the wheels' over the same frame
+  interval, so that braking or speeding up is no disagreement); slipping wheels are
+  down-weighted until they agree again.
   Wheels out of their innovation gate for a whole slip window slip against the inertial
   velocity. Disagreeing wheels are never dropped: they bound the velocity loosely.
 - Lift: the base's wheel_drop hint when it has one, else the base rising more than a floor
@@ -74,6 +76,7 @@ class FusionCore:
         self.gyro_mean = {'wheel': GyroMean(), 'vo': GyroMean()}
         self.accel = np.array([0.0, 0.0, G])
         self.saturated_until = -1
+        self.crossing_until = -1  # a threshold crossing (roll or pitch) holds the slip tests
         self.gyro_saturated_until = -1
         self.imu_dt: deque[float] = deque(maxlen=25)
         self.lift = LiftDetector(c.lift_height_m, c.put_down_still_s)
@@ -85,6 +88,8 @@ class FusionCore:
         self.wheel_gated_since: int | None = None
         self.wheel_twist = (0, 0.0, 0.0)  # (t_ns, speed, yaw rate)
         self.vo_speed: tuple[int, float] | None = None
+        self.vo_prev_ns: int | None = None  # stamp of the last VO pose: its twist starts there
+        self.wheel_path: deque[tuple[int, float]] = deque(maxlen=256)  # (t_ns, forward m)
         self.vo_state = ('', '')  # (state, reason) of the last /vo/status
         self.vo_last_ns: int | None = None
         self.slip_yaw = Window(c.slip_window_s)
@@ -125,6 +130,8 @@ class FusionCore:
         self.imu_samples += 1
         self.imu_dt.append(dt)
         saturated = t < self.saturated_until
+        if np.linalg.norm(gyro[:2]) > c.crossing_tilt_rate:
+            self.crossing_until = t + int(c.slip_window_s * 1e9)
         self._update_imu_health(t, saturated)
         self._check_lift(t, dt, gyro, accel, accel_clipped)
         if self.lifted:  # frozen: a carried robot's wheels say nothing about where it goes
@@ -235,14 +242,18 @@ class FusionCore:
             return
         delta = inverse(last[1]) @ odom.T
         speed, yaw_rate = delta[0, 3] / dt, yaw_of(delta) / dt
+        travelled = self.wheel_path[-1][1] if self.wheel_path else 0.0
+        self.wheel_path.append((t, travelled + float(delta[0, 3])))
         self.wheel_twist = (t, speed, yaw_rate)
         gyro = self.gyro_mean['wheel'].take(self.gyro)
         if self.lifted or self.t_ns is None:
             wheel.count('skipped')
             return
-        if self.health['imu'].state == REJECTED:  # a threshold jolts every sensor at once
+        if self.health['imu'].state == REJECTED or t < self.crossing_until:
+            # A threshold jolts every sensor at once, each in its own way: no slip evidence.
             self.slip_yaw.clear()
             self.slip_speed.clear()
+            self.wheel_gated_since = None
         slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
         measured = np.array([speed, 0.0, 0.0])
         if not slip:
@@ -293,7 +304,6 @@ class FusionCore:
             if self.slip_yaw.full(t) and abs(self.slip_yaw.mean()) > limit:
                 return 'slip: wheels against gyro'
         if self.vo_speed is not None and t - self.vo_speed[0] < 2e8:
-            self.slip_speed.add(t, speed - self.vo_speed[1])
             limit = c.slip_speed_threshold + 0.15 * abs(speed)
             if self.slip_speed.full(t) and abs(self.slip_speed.mean()) > limit:
                 return 'slip: wheels against VO'
@@ -316,6 +326,7 @@ class FusionCore:
     def on_vo(self, odom: OdometryEstimate) -> None:
         c, vo = self.config, self.health['vo']
         t = odom.t_ns
+        since, self.vo_prev_ns = self.vo_prev_ns, t
         self.vo_last_ns = max(t, self.vo_last_ns or t)
         gyro = self.gyro_mean['vo'].take(self.gyro)
         if not c.use_vo or self.t_ns is None or self.lifted:
@@ -329,6 +340,10 @@ class FusionCore:
             vo.count('no_twist')  # the first pose after a (re)start has no motion yet
             return
         self.vo_speed = (t, float(odom.twist[0]))
+        crossing = since is None or since < self.crossing_until
+        wheel_speed = None if crossing else self._wheel_speed(since, t)
+        if wheel_speed is not None:
+            self.slip_speed.add(t, wheel_speed - float(odom.twist[0]))
         result = self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3])
         vo.record(result, t)
         if result.accepted and self.health['imu'].state != REJECTED:
@@ -336,6 +351,16 @@ class FusionCore:
             self.ekf.update_angular_rate(
                 odom.twist[3:], gyro, odom.twist_covariance[3:, 3:], self.gate[3], (0, 1, 2)
             )
+
+    def _wheel_speed(self, t0: int, t1: int) -> float | None:
+        """The wheels' mean forward speed from t0 to t1 (a VO twist's interval), None when
+        their record does not cover it."""
+        path = self.wheel_path
+        if len(path) < 2 or t1 <= t0 or path[0][0] > t0 or path[-1][0] < t1 - 50_000_000:
+            return None
+        stamps = np.array([p[0] - t0 for p in path], float)
+        travelled = np.interp([0.0, t1 - t0], stamps, [p[1] for p in path])
+        return float(travelled[1] - travelled[0]) / ((t1 - t0) * 1e-9)
 
     def check_silence(self, t: int) -> None:
         """VO silent for vo_silent_s (camera off in low-power mode, or VO not running)."""

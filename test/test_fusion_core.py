@@ -34,10 +34,14 @@ def _drive(
     t0=0,
     state=None,
     accel_override=None,
+    tilt_rate=0.0,
+    vo_hz=0,
 ):
-    """Planar unicycle motion: feeds IMU at 200 Hz and wheel odometry at 50 Hz; returns the
+    """Planar unicycle motion: feeds IMU at 200 Hz and wheel odometry at 50 Hz (and, with
+    vo_hz, VO twists averaged over each frame interval, as the VO computes them); returns the
     truth state (x, y, yaw, wheel-integrated x, y, yaw, speed) at the end. Speed changes ramp
-    over RAMP_S, with the acceleration the IMU then feels."""
+    over RAMP_S, with the acceleration the IMU then feels. tilt_rate adds a roll rate to the
+    gyro (a threshold's jolt) that the accelerometer does not follow."""
     x, y, yaw, wx, wy, wyaw, v0 = state or (0.0,) * 7
     n = int(seconds * IMU_HZ)
     dt = 1.0 / IMU_HZ
@@ -54,11 +58,28 @@ def _drive(
         wyaw += yaw_rate * wheel_yaw_gain * dt
         t = t0 + int(i * 1e9 / IMU_HZ)
         accel = np.array([forward, v * yaw_rate, G]) if accel_override is None else accel_override
-        gyro = np.array([0.0, 0.0, yaw_rate]) + bias + rng.normal(0, 0.002, 3)
+        gyro = np.array([tilt_rate, 0.0, yaw_rate]) + bias + rng.normal(0, 0.002, 3)
         core.on_imu(ImuSample(t, 'base_link', gyro, accel + rng.normal(0, 0.02, 3)), np.eye(3))
         if i % (IMU_HZ // WHEEL_HZ) == 0:
             core.on_wheel(OdometryEstimate(t, 'odom', 'base_link', _pose(wx, wy, wyaw)))
+        if vo_hz and i % (IMU_HZ // vo_hz) == 0:
+            _vo(core, t, _pose(x, y, yaw))
     return (x, y, yaw, wx, wy, wyaw, speed), t0 + int(n * 1e9 / IMU_HZ)
+
+
+def _vo(core: FusionCore, t: int, T: np.ndarray) -> None:
+    """A tracking VO pose with the twist over the interval since the previous one."""
+    last = getattr(core, '_test_vo_last', None)
+    twist, cov = np.zeros(6), np.eye(6) * 1e3
+    if last is not None:
+        dt = (t - last[0]) * 1e-9
+        delta = np.linalg.inv(last[1]) @ T
+        twist[:3] = delta[:3, 3] / dt
+        twist[5] = np.arctan2(delta[1, 0], delta[0, 0]) / dt
+        cov = np.eye(6) * 0.03**2
+    core._test_vo_last = (t, T)
+    core.on_vo_status(t, 'tracking', '')
+    core.on_vo(OdometryEstimate(t, 'odom', 'base_link', T, np.eye(6) * 1e-4, twist, cov))
 
 
 def test_straight_drive_follows_the_wheels_with_a_consistent_covariance():
@@ -92,6 +113,40 @@ def test_slipping_wheels_are_rejected_and_the_gyro_keeps_the_heading():
     yaw = np.arctan2(est.T[1, 0], est.T[0, 0])
     assert abs(np.angle(np.exp(1j * (yaw - state[2])))) < 0.05
     assert naive.health['wheel'].state == OK  # the naive filter never flags anything
+
+
+def test_stopping_and_starting_again_with_vo_is_no_slip():
+    """VO speeds are frame averages that trail the wheels' while the robot brakes: each is
+    judged against the wheels over its own frame interval."""
+    rng = np.random.default_rng(4)
+    core = FusionCore(FusionConfig())
+    state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
+    for _ in range(3):
+        for speed, seconds in ((0.4, 2.0), (0.2, 0.2), (0.0, 0.5), (0.2, 0.2), (0.4, 0.2)):
+            state, t = _drive(core, seconds, speed, 0.0, rng, t0=t, state=state, vo_hz=10)
+            assert core.health['wheel'].counts.get('slip', 0) == 0
+    # The same comparison still sees wheels that over-report by a third.
+    state, t = _drive(core, 2.0, 0.4, 0.0, rng, 1.33, t0=t, state=state, vo_hz=10)
+    assert core.health['wheel'].reason == 'slip: wheels against VO'
+
+
+def test_a_threshold_crossing_is_no_slip():
+    """Rolling over a threshold, the wheels jolt and the gyro with them, each differently:
+    no slip is concluded through it."""
+    rng = np.random.default_rng(5)
+    results = {}
+    for rate in (0.0, 1.2):
+        core = FusionCore(FusionConfig())
+        state, t = _drive(core, 1.0, 0.0, 0.0, rng)
+        state, t = _drive(core, 2.0, 0.3, 0.0, rng, t0=t, state=state)
+        for tilt in (rate, -rate):  # up the threshold and down again, one wheel spinning
+            state, t = _drive(
+                core, 0.25, 0.3, 0.3, rng, 1.6, 1.6, t0=t, state=state, tilt_rate=tilt
+            )
+        state, t = _drive(core, 0.3, 0.3, 0.3, rng, t0=t, state=state)
+        results[rate] = core.health['wheel'].counts.get('slip', 0)
+    assert results[0.0] > 0  # without the roll, the same wheels are a slip
+    assert results[1.2] == 0
 
 
 def test_a_clipped_imu_reading_skips_the_imu_for_the_hold_window_then_recovers():
