@@ -121,6 +121,78 @@ def test_stereo_depth_is_sub_pixel_on_a_textured_plane():
     assert np.nanmedian(np.abs(z - 2.0)) < 0.01  # 0.5 %: a tenth of a pixel of disparity
 
 
+def test_semi_global_stereo_locks_to_sixteenths_but_averages_out():
+    """SGBM's own sub-pixel fit: off by up to a third of a pixel at some fractions of a pixel,
+    right on average over them."""
+    import cv2
+
+    rng = np.random.default_rng(3)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (480, 700), dtype=np.uint8), (5, 5), 1.0)
+    xy = np.column_stack([rng.uniform(150, 600, 300), rng.uniform(20, 460, 300)])
+    features = Features(xy.astype(np.float32), np.zeros(300, int), np.zeros((300, 32), np.uint8))
+    stereo = StereoDepth(36.8, 0.4, 6.0, matcher='semi_global')
+    errors = []
+    for disparity in np.arange(18.0, 19.0, 0.1):
+        shift = np.float32([[1, 0, -disparity], [0, 1, 0]])
+        right = cv2.warpAffine(texture, shift, (700, 480), flags=cv2.INTER_CUBIC)[:, 40:680]
+        z = stereo(texture[:, 40:680].copy(), right, features, K)[:, 2]
+        assert np.isfinite(z).mean() > 0.8
+        errors.append(np.nanmedian(36.8 / z) - disparity)
+    assert np.max(np.abs(errors)) < 0.4
+    assert abs(np.mean(errors)) < 0.1
+
+
+def _board_in_front_of_a_wall(rng, d_wall: float, d_board: float, x0: int, x1: int):
+    """A rectified pair: a textured wall, and a textured board nearer the camera covering
+    columns x0..x1 of the left image."""
+    import cv2
+
+    wall, board = (
+        cv2.GaussianBlur(rng.integers(0, 256, (480, 760), dtype=np.uint8), (5, 5), 1.0)
+        for _ in range(2)
+    )
+    columns = np.arange(640, dtype=np.float32)
+    rows = np.repeat(np.arange(480, dtype=np.float32)[:, None], 640, axis=1)
+
+    def view(right: float) -> np.ndarray:
+        image = cv2.remap(
+            wall.astype(np.float32),
+            np.repeat((columns + 60 + right * d_wall)[None], 480, axis=0),
+            rows,
+            cv2.INTER_CUBIC,
+        )
+        near = cv2.remap(
+            board.astype(np.float32),
+            np.repeat((columns + 60 + right * d_board)[None], 480, axis=0),
+            rows,
+            cv2.INTER_CUBIC,
+        )
+        on_board = (columns >= x0 - right * d_board) & (columns < x1 - right * d_board)
+        image[:, on_board] = near[:, on_board]
+        return np.clip(image, 0, 255).astype(np.uint8)
+
+    return view(0.0), view(1.0)
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_semi_global_stereo_does_not_lean_towards_a_nearer_surface(seed):
+    """Wall keypoints 2-5 px beside a board 2.5 m nearer: the block matcher's 11x11 windows
+    take in the board and read the wall nearer than it is (foreground fattening, which made the
+    VO measure distances short); the semi-global matcher's do not."""
+    rng = np.random.default_rng(seed)
+    d_wall, d_board, x1 = 9.2, 24.5, 420  # 4 m and 1.5 m with f B = 36.8
+    left, right = _board_in_front_of_a_wall(rng, d_wall, d_board, 300, x1)
+    xy = np.column_stack([rng.uniform(x1 + 2, x1 + 5, 100), rng.uniform(40, 440, 100)])
+    features = Features(xy.astype(np.float32), np.zeros(100, int), np.zeros((100, 32), np.uint8))
+    error = {}
+    for matcher in ('block_matching', 'semi_global'):
+        z = StereoDepth(36.8, 0.4, 6.0, matcher=matcher)(left, right, features, K)[:, 2]
+        assert np.isfinite(z).mean() > 0.5
+        error[matcher] = np.nanmedian(36.8 / z - d_wall)
+    assert error['block_matching'] > 0.1
+    assert error['semi_global'] < 0.05
+
+
 @pytest.mark.parametrize('seed', [5, 6])
 def test_smoothing_gives_noisy_stereo_more_depth_and_keeps_it_right(seed):
     """A dim, amplified pair (strong independent noise in each image): smoothing the pair

@@ -36,15 +36,31 @@ def _flow(
     return moved, status
 
 
-class StereoDepth:
-    """Depth of left keypoints from a rectified pair: block matching, then sub-pixel refinement.
+STEREO_MATCHERS = ('block_matching', 'semi_global')
 
-    StereoBM gives a disparity at nearly every textured keypoint (descriptor matching against
-    the right image's own keypoints found a third as many); Lucas-Kanade from that disparity
-    refines it to sub-pixel precision, and keypoints where the two disagree by over a pixel
-    (occlusion edges, where block matching smears) get no depth. With `smoothing_px` > 0 both
-    run on the pair smoothed by a Gaussian of that sigma: in dim light the sensor noise, which
-    CLAHE lifts, otherwise fails the forward-backward check of most keypoints.
+
+class StereoDepth:
+    """Depth of left keypoints from a rectified pair, by one of two matchers.
+
+    `block_matching`: StereoBM (11x11 blocks) gives a disparity at nearly every textured
+    keypoint (descriptor matching against the right image's own keypoints found a third as
+    many); Lucas-Kanade (11x11 windows) from that disparity refines it to sub-pixel precision,
+    and keypoints where the two disagree by over a pixel (occlusion edges, where block matching
+    smears) or whose match does not come back from the right image get no depth.
+
+    `semi_global`: StereoSGBM (5x5 blocks, a smoothness cost along five directions, a
+    left-right check and its own sub-pixel fit), read at the keypoint. Its sub-pixel fit locks
+    towards sixteenths (up to 0.3 px off at some fractions of a pixel, averaging out over
+    many), but it does not lean towards a nearer surface beside the keypoint as 11x11 windows
+    do (foreground fattening, about 0.15 px too much disparity there). On simulated homes that
+    lean, not the noise, made the VO measure distances up to 0.8 % short, and a Lucas-Kanade
+    refinement of SGBM's disparities, even in 5x5 windows, brought the shortfall back
+    (docs/BENCHMARKS.md). SGBM costs about three times the block matcher's time, paid at
+    keyframes only.
+
+    With `smoothing_px` > 0 both run on the pair smoothed by a Gaussian of that sigma: in dim
+    light the sensor noise, which CLAHE lifts, otherwise fails the forward-backward check of
+    most keypoints.
     """
 
     def __init__(
@@ -53,15 +69,32 @@ class StereoDepth:
         min_depth_m: float,
         max_depth_m: float,
         smoothing_px: float = 0.0,
+        matcher: str = 'block_matching',
     ) -> None:
+        if matcher not in STEREO_MATCHERS:
+            raise ValueError(f'stereo matcher must be one of {STEREO_MATCHERS}, not {matcher!r}')
         self.focal_baseline = focal_baseline
         self.smoothing_px = smoothing_px
         self.min_disparity = focal_baseline / max_depth_m
         self.max_disparity = focal_baseline / min_depth_m
+        self.semi_global = matcher == 'semi_global'
         levels = int(np.clip(np.ceil(self.max_disparity / 16), 1, 16)) * 16
-        self.matcher = cv2.StereoBM_create(numDisparities=levels, blockSize=11)
-        self.matcher.setUniquenessRatio(10)
-        self.matcher.setTextureThreshold(5)
+        if self.semi_global:
+            block = 5
+            self.matcher = cv2.StereoSGBM_create(
+                minDisparity=0,
+                numDisparities=levels,
+                blockSize=block,
+                P1=8 * block**2,
+                P2=32 * block**2,
+                disp12MaxDiff=1,
+                uniquenessRatio=10,
+                mode=cv2.STEREO_SGBM_MODE_SGBM,
+            )
+        else:
+            self.matcher = cv2.StereoBM_create(numDisparities=levels, blockSize=11)
+            self.matcher.setUniquenessRatio(10)
+            self.matcher.setTextureThreshold(5)
 
     def __call__(
         self, left_gray: np.ndarray, right_gray: np.ndarray, left: Features, K: np.ndarray
@@ -77,6 +110,10 @@ class StereoDepth:
         u = np.clip(np.round(left.xy[:, 0]).astype(int), 0, w - 1)
         v = np.clip(np.round(left.xy[:, 1]).astype(int), 0, h - 1)
         coarse = disparity[v, u]
+        if self.semi_global:
+            ok = (coarse >= self.min_disparity) & (coarse <= self.max_disparity)
+            points[ok] = back_project(left.xy[ok], self.focal_baseline / coarse[ok], K)
+            return points
         index = np.flatnonzero(coarse > 0)
         if len(index) == 0:
             return points

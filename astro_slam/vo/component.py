@@ -167,7 +167,11 @@ class VisualOdometry(Component):
         if self.stereo is None or self.stereo.focal_baseline != focal_baseline:
             c = self.config
             self.stereo = StereoDepth(
-                focal_baseline, c.min_depth_m, c.max_depth_m, c.stereo_smoothing_px
+                focal_baseline,
+                c.min_depth_m,
+                c.max_depth_m,
+                c.stereo_smoothing_px,
+                c.stereo_matcher,
             )
         return self.stereo
 

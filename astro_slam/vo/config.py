@@ -111,6 +111,14 @@ class VisualOdometryConfig:
     min_sharpness: float = param(
         0.02, 'Laplacian variance over contrast squared below which an image is blurred.'
     )
+    stereo_matcher: str = param(
+        'block_matching',
+        'Stereo association at keyframes: block_matching (StereoBM, then Lucas-Kanade, both '
+        'in 11x11 windows) or semi_global (StereoSGBM, 5x5 blocks), which does not lean '
+        'towards a nearer surface beside a keypoint (that lean shortens distances), at about '
+        'three times the cost per keyframe.',
+        choices=('block_matching', 'semi_global'),
+    )
     stereo_smoothing_px: float = param(
         0.0,
         'Gaussian smoothing of the stereo pair before depth association (0: none): more '
