@@ -42,21 +42,23 @@ STEREO_MATCHERS = ('block_matching', 'semi_global')
 class StereoDepth:
     """Depth of left keypoints from a rectified pair, by one of two matchers.
 
+    Both start from a disparity map read at the keypoints and run Lucas-Kanade (11x11 windows)
+    from it into the right image and back; keypoints whose match does not come back, leaves
+    the row, or lands over a pixel from the map's disparity (occlusion edges, where matching
+    smears; repeated texture) get no depth.
+
     `block_matching`: StereoBM (11x11 blocks) gives a disparity at nearly every textured
     keypoint (descriptor matching against the right image's own keypoints found a third as
-    many); Lucas-Kanade (11x11 windows) from that disparity refines it to sub-pixel precision,
-    and keypoints where the two disagree by over a pixel (occlusion edges, where block matching
-    smears) or whose match does not come back from the right image get no depth.
+    many), and the Lucas-Kanade result is the sub-pixel disparity.
 
     `semi_global`: StereoSGBM (5x5 blocks, a smoothness cost along five directions, a
-    left-right check and its own sub-pixel fit), read at the keypoint. Its sub-pixel fit locks
-    towards sixteenths (up to 0.3 px off at some fractions of a pixel, averaging out over
-    many), but it does not lean towards a nearer surface beside the keypoint as 11x11 windows
-    do (foreground fattening, about 0.15 px too much disparity there). On simulated homes that
-    lean, not the noise, made the VO measure distances up to 0.8 % short, and a Lucas-Kanade
-    refinement of SGBM's disparities, even in 5x5 windows, brought the shortfall back
-    (docs/BENCHMARKS.md). SGBM costs about three times the block matcher's time, paid at
-    keyframes only.
+    left-right check and its own sub-pixel fit), and its disparity is kept: Lucas-Kanade only
+    vets it. 11x11 windows lean towards a nearer surface beside the keypoint (foreground
+    fattening, about 0.15 px too much disparity there); on simulated homes that lean, not the
+    noise, made the VO measure distances up to 0.8 % short, and refining SGBM's disparities by
+    Lucas-Kanade, even in 5x5 windows, brought the shortfall back (docs/BENCHMARKS.md). SGBM's
+    fit locks towards sixteenths of a pixel (up to 0.3 px off at some fractions, averaging out
+    over many). It costs about three times the block matcher's time, paid at keyframes only.
 
     With `smoothing_px` > 0 both run on the pair smoothed by a Gaussian of that sigma: in dim
     light the sensor noise, which CLAHE lifts, otherwise fails the forward-backward check of
@@ -110,10 +112,6 @@ class StereoDepth:
         u = np.clip(np.round(left.xy[:, 0]).astype(int), 0, w - 1)
         v = np.clip(np.round(left.xy[:, 1]).astype(int), 0, h - 1)
         coarse = disparity[v, u]
-        if self.semi_global:
-            ok = (coarse >= self.min_disparity) & (coarse <= self.max_disparity)
-            points[ok] = back_project(left.xy[ok], self.focal_baseline / coarse[ok], K)
-            return points
         index = np.flatnonzero(coarse > 0)
         if len(index) == 0:
             return points
@@ -130,6 +128,8 @@ class StereoDepth:
         ok = status.reshape(-1).astype(bool)
         ok &= np.abs(refined[:, 1] - left.xy[index, 1]) <= 1.0
         ok &= np.abs(refined[:, 0] - guess[:, 0]) <= 1.0
+        if self.semi_global:
+            fine = coarse[index]  # Lucas-Kanade only vets it: its windows lean (above)
         ok &= (fine >= self.min_disparity) & (fine <= self.max_disparity)
         keep = index[ok]
         points[keep] = back_project(left.xy[keep], self.focal_baseline / fine[ok], K)
