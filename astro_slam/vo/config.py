@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from astro_slam.framework.config import param
+from astro_slam.vo.association import STEREO_MATCHERS
 from astro_slam.vo.features import EXTRACTORS
 
 
@@ -117,7 +118,7 @@ class VisualOdometryConfig:
         'in 11x11 windows) or semi_global (StereoSGBM, 5x5 blocks), which does not lean '
         'towards a nearer surface beside a keypoint (that lean shortens distances), at about '
         'three times the cost per keyframe.',
-        choices=('block_matching', 'semi_global'),
+        choices=STEREO_MATCHERS,
     )
     stereo_smoothing_px: float = param(
         0.0,
