@@ -1,6 +1,7 @@
 """What the benchmark scripts share: the machine they ran on, their Markdown result section
-(which `benchmarks/run` puts into docs/BENCHMARKS.md), VO status from an output bag, and the
-recorded inputs of the backend (and map server) fed again to a graph.
+(which `benchmarks/run` puts into docs/BENCHMARKS.md), VO status from an output bag, the
+recorded inputs of the backend (and map server) fed again to a graph, and the true depth of a
+simulated session's left camera at its keypoints.
 
 The scripts run as `python benchmarks/NAME.py`, so this file is importable as `common`.
 """
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from astro_slam.msgs.diagnostics import from_diagnostic_array
 from astro_slam.tools.bag_io import BagReader
@@ -90,3 +93,44 @@ def feed_recorded(graph: Any, sim_bag: Path, result: Path) -> None:
     streams = [_messages(sim_bag, SIM_TOPICS), _messages(result / 'bag', STACK_TOPICS)]
     for t_ns, topic, msg in heapq.merge(*streams, key=lambda m: m[0]):
         graph.feed(topic, msg, t_ns)
+
+
+class RenderedDepth:
+    """The depth a simulated session's left camera saw, rendered again without people at the
+    true pose (a context manager: it holds a GL context)."""
+
+    def __init__(self, session: Path, recording: str) -> None:
+        from astro_slam.sim.home import load_home_yaml
+        from astro_slam.sim.renderer import Lighting, Renderer
+        from astro_slam.sim.rig import Rig
+        from astro_slam.tools.tum import read_tum
+
+        home = load_home_yaml(session / 'home.yaml')
+        self.truth_t, self.truth_T = read_tum(session / f'{recording}.tum')
+        self.rig = Rig()
+        self.renderer = Renderer(home, self.rig.intrinsics)
+        self.lighting = Lighting(np.ones(len(home.rooms)), np.ones(len(home.rooms)))
+
+    def __enter__(self) -> RenderedDepth:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.renderer.release()
+
+    def image(self, t_ns: int) -> np.ndarray:
+        """(H, W) metric depth at the true pose nearest t_ns."""
+        T_map_base = self.truth_T[int(np.argmin(np.abs(self.truth_t - t_ns)))]
+        T_map_camera = T_map_base @ self.rig.T_base_optical('left')
+        return self.renderer.render(T_map_camera, self.lighting)[1]
+
+    def at(self, t_ns: int, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(depth, on a smooth surface) at pixels: smooth where the 3x3 neighbourhood's depths
+        span under 3 %, so that a keypoint on a depth edge is not judged by the wrong side."""
+        depth = self.image(t_ns)
+        h, w = depth.shape
+        u = np.clip(np.round(xy[:, 0]).astype(int), 1, w - 2)
+        v = np.clip(np.round(xy[:, 1]).astype(int), 1, h - 2)
+        patch = np.stack([depth[v + a, u + b] for a in (-1, 0, 1) for b in (-1, 0, 1)], axis=1)
+        with np.errstate(invalid='ignore'):
+            flat = (patch.max(axis=1) - patch.min(axis=1)) < 0.03 * patch.min(axis=1)
+        return depth[v, u], flat

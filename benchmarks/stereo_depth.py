@@ -20,16 +20,13 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from common import machine
+from common import RenderedDepth, machine
 
 from astro_slam.msgs.time import header_ns
-from astro_slam.sim.home import load_home_yaml
-from astro_slam.sim.renderer import Lighting, Renderer
 from astro_slam.sim.rig import Rig
 from astro_slam.sim.scenarios import SCENARIOS
 from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
-from astro_slam.tools.tum import read_tum
 from astro_slam.vo.association import StereoDepth
 from astro_slam.vo.camera_input import to_gray
 from astro_slam.vo.config import VisualOdometryConfig
@@ -58,30 +55,17 @@ def errors(session: Path, bag: Path, every: int) -> tuple[np.ndarray, np.ndarray
     stereo = StereoDepth(focal_baseline, config.min_depth_m, config.max_depth_m)
     normalise = Normaliser(config.normalisation)
     extractor = make_extractor('orb', config.max_features)
-    home = load_home_yaml(session / 'home.yaml')
-    truth_t, truth_T = read_tum(session / f'{bag.name}.tum')
-    renderer = Renderer(home, rig.intrinsics)
-    lighting = Lighting(np.ones(len(home.rooms)), np.ones(len(home.rooms)))
     depths, disparity_errors = [], []
-    try:
+    with RenderedDepth(session, bag.name) as truth:
         for left_msg, right_msg in stereo_pairs(bag, every):
             left, right = normalise(to_gray(left_msg)), normalise(to_gray(right_msg))
             features = extractor.extract(left)
             z_est = stereo(left, right, features, K)[:, 2]
-            T_map_base = truth_T[np.argmin(np.abs(truth_t - header_ns(left_msg)))]
-            _, depth = renderer.render(T_map_base @ rig.T_base_optical('left'), lighting)
-            h, w = depth.shape
-            u = np.clip(np.round(features.xy[:, 0]).astype(int), 1, w - 2)
-            v = np.clip(np.round(features.xy[:, 1]).astype(int), 1, h - 2)
-            patch = np.stack([depth[v + a, u + b] for a in (-1, 0, 1) for b in (-1, 0, 1)], 1)
-            z = depth[v, u]
-            flat = (patch.max(1) - patch.min(1)) < 0.03 * patch.min(1)
+            z, flat = truth.at(header_ns(left_msg), features.xy)
             ok = np.isfinite(z_est) & np.isfinite(z) & flat
             ok[ok] &= np.abs(z_est[ok] - z[ok]) < 0.2 * z[ok]
             depths.append(z[ok])
             disparity_errors.append(focal_baseline / z_est[ok] - focal_baseline / z[ok])
-    finally:
-        renderer.release()
     return np.concatenate(depths), np.concatenate(disparity_errors)
 
 

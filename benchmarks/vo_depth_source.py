@@ -33,13 +33,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-from common import add_markdown_option, machine, write_markdown
+from common import RenderedDepth, add_markdown_option, machine, write_markdown
 
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.msgs.time import header_ns
-from astro_slam.sim.home import load_home_yaml
-from astro_slam.sim.renderer import Lighting, Renderer
-from astro_slam.sim.rig import Rig
 from astro_slam.sim.scenarios import SCENARIOS
 from astro_slam.sim.simulate import simulate
 from astro_slam.stack import COMPONENTS
@@ -58,22 +55,6 @@ SOURCES = (
 )
 
 
-class _Truth:
-    """Rendered depth at the true pose of a frame time."""
-
-    def __init__(self, session: Path) -> None:
-        home = load_home_yaml(session / 'home.yaml')
-        self.t_ns, self.T = read_tum(session / 'day.tum')
-        self.rig = Rig()
-        self.renderer = Renderer(home, self.rig.intrinsics)
-        self.lighting = Lighting(np.ones(len(home.rooms)), np.ones(len(home.rooms)))
-
-    def depth(self, t_ns: int) -> np.ndarray:
-        T = self.T[int(np.argmin(np.abs(self.t_ns - t_ns)))]
-        _, depth = self.renderer.render(T @ self.rig.T_base_optical('left'), self.lighting)
-        return depth
-
-
 class _ReplacedDepth:
     """Stands in for StereoDepth: the same call, another source of depth."""
 
@@ -89,16 +70,11 @@ class _ReplacedDepth:
         measured = self.stereo(left_gray, right_gray, left, K)
         if vo.source == 'stereo':
             return measured
-        depth = vo.truth.depth(vo.frame_t_ns)
-        h, w = depth.shape
-        u = np.clip(np.round(left.xy[:, 0]).astype(int), 1, w - 2)
-        v = np.clip(np.round(left.xy[:, 1]).astype(int), 1, h - 2)
-        z = depth[v, u].astype(float)
-        patch = np.stack([depth[v + a, u + b] for a in (-1, 0, 1) for b in (-1, 0, 1)], axis=1)
+        z, flat = vo.truth.at(vo.frame_t_ns, left.xy)
+        z = z.astype(float)
         with np.errstate(invalid='ignore'):
             near, far = fb / self.stereo.max_disparity, fb / self.stereo.min_disparity
             in_range = (z >= near) & (z <= far)
-            flat = (patch.max(axis=1) - patch.min(axis=1)) < 0.03 * patch.min(axis=1)
         has_stereo = np.isfinite(measured[:, 2])
         out = np.full_like(measured, np.nan)
         if vo.source == 'rendered':
@@ -127,7 +103,7 @@ class DepthSourceVO(VisualOdometry):
     """The VO with its stereo depth replaced (see the module docstring); set by `run`."""
 
     source = 'stereo'
-    truth: _Truth
+    truth: RenderedDepth
     rng: np.random.Generator
 
     def on_stereo(self, left_msg: Any, right_msg: Any) -> None:
@@ -149,17 +125,17 @@ def run(seed: int, source: str, noise_seed: int, duration: float, work: Path) ->
     if not (session / spec.name).exists():
         simulate(scenario, seed, seed, work, overwrite=True, progress=False)
     DepthSourceVO.source = source
-    DepthSourceVO.truth = _Truth(session)
     DepthSourceVO.rng = np.random.default_rng([seed, noise_seed])
-    (result,) = replay(
-        [session / spec.name],
-        ReplayOptions(
-            work / 'out' / f'{scenario.name}-{source}',
-            components=('dead_reckoning', 'visual_odometry_depth_source'),
-            overwrite=True,
-            progress=False,
-        ),
-    )
+    with RenderedDepth(session, spec.name) as DepthSourceVO.truth:
+        (result,) = replay(
+            [session / spec.name],
+            ReplayOptions(
+                work / 'out' / f'{scenario.name}-{source}',
+                components=('dead_reckoning', 'visual_odometry_depth_source'),
+                overwrite=True,
+                progress=False,
+            ),
+        )
     truth = read_tum(result.folder / 'ground_truth.tum')
     vo = evaluate(*read_tum(result.folder / 'vo.tum'), *truth)
     out = {
