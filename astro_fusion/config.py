@@ -69,13 +69,13 @@ class FusionConfig:
     slip_yaw_rate_threshold: float = param(
         0.08,
         'Wheels against gyro yaw rate, averaged over slip_window_s: above this plus 15 % of '
-        'the rate, the wheels are slipping.',
+        "the wheels' mean rate over the same window, the wheels are slipping.",
         unit='rad/s',
     )
     slip_speed_threshold: float = param(
         0.05,
         'Wheels against VO speed, averaged over slip_window_s: above this plus 15 % of the '
-        'speed, the wheels are slipping.',
+        "wheels' mean speed over the same window, the wheels are slipping.",
         unit='m/s',
     )
     slip_speed_inflation: float = param(

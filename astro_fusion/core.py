@@ -296,16 +296,23 @@ class FusionCore:
         return np.diag([sigma_v**2, c.nonholonomic_sigma**2, c.nonholonomic_sigma**2])
 
     def _slip(self, t: int, speed: float, yaw_rate: float, gyro: np.ndarray) -> str:
-        """Why the wheels are slipping, or ''."""
+        """Why the wheels are slipping, or ''.
+
+        Each test holds (wheels minus witness, the wheels' own magnitude) over its window and
+        weighs the mean difference against a floor plus 15 % of the mean magnitude: a slip
+        that starts as the robot speeds up is measured against the speeds it was averaged
+        over, not against the last one.
+        """
         c = self.config
         if self.health['imu'].state == OK:
-            self.slip_yaw.add(t, yaw_rate - (gyro[2] - self.ekf.bg[2]))
-            limit = c.slip_yaw_rate_threshold + 0.15 * abs(yaw_rate)
-            if self.slip_yaw.full(t) and abs(self.slip_yaw.mean()) > limit:
-                return 'slip: wheels against gyro'
-        if self.vo_speed is not None and t - self.vo_speed[0] < 2e8:
-            limit = c.slip_speed_threshold + 0.15 * abs(speed)
-            if self.slip_speed.full(t) and abs(self.slip_speed.mean()) > limit:
+            self.slip_yaw.add(t, yaw_rate - (gyro[2] - self.ekf.bg[2]), abs(yaw_rate))
+            if self.slip_yaw.full(t):
+                difference, rate = self.slip_yaw.mean()
+                if abs(difference) > c.slip_yaw_rate_threshold + 0.15 * rate:
+                    return 'slip: wheels against gyro'
+        if self.vo_speed is not None and t - self.vo_speed[0] < 2e8 and self.slip_speed.full(t):
+            difference, wheel_speed = self.slip_speed.mean()
+            if abs(difference) > c.slip_speed_threshold + 0.15 * wheel_speed:
                 return 'slip: wheels against VO'
         return ''
 
@@ -343,7 +350,7 @@ class FusionCore:
         crossing = since is None or since < self.crossing_until
         wheel_speed = None if crossing else self._wheel_speed(since, t)
         if wheel_speed is not None:
-            self.slip_speed.add(t, wheel_speed - float(odom.twist[0]))
+            self.slip_speed.add(t, wheel_speed - float(odom.twist[0]), abs(wheel_speed))
         result = self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3])
         vo.record(result, t)
         if result.accepted and self.health['imu'].state != REJECTED:

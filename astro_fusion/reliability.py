@@ -73,19 +73,20 @@ def raised_flags(values: dict[str, dict[str, str]]) -> dict[str, bool]:
 
 
 class Window:
-    """Time-stamped scalars over the last span_s seconds."""
+    """Time-stamped tuples of scalars over the last span_s seconds."""
 
     def __init__(self, span_s: float) -> None:
         self.span_ns = int(span_s * 1e9)
-        self.items: deque[tuple[int, float]] = deque()
+        self.items: deque[tuple[int, tuple[float, ...]]] = deque()
 
-    def add(self, t_ns: int, value: float) -> None:
-        self.items.append((t_ns, value))
+    def add(self, t_ns: int, *values: float) -> None:
+        self.items.append((t_ns, values))
         while self.items and self.items[0][0] < t_ns - self.span_ns:
             self.items.popleft()
 
-    def mean(self) -> float:
-        return float(np.mean([v for _, v in self.items])) if self.items else 0.0
+    def mean(self) -> np.ndarray:
+        """The mean of each scalar of the tuples (empty when the window is)."""
+        return np.mean([v for _, v in self.items], axis=0) if self.items else np.zeros(0)
 
     def full(self, t_ns: int) -> bool:
         """Whether the window holds at least 80 % of its span of data."""

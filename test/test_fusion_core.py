@@ -149,6 +149,20 @@ def test_a_threshold_crossing_is_no_slip():
     assert results[1.2] == 0
 
 
+def test_a_slip_that_starts_with_a_turn_from_rest_is_flagged_within_half_a_second():
+    """Put down on a wet floor, the robot starts turning in place: the slip's first window
+    holds the spin-up, weighed against the rates it was averaged over, not the last one."""
+    rng = np.random.default_rng(6)
+    core = FusionCore(FusionConfig())
+    state, t = _drive(core, 1.5, 0.0, 0.0, rng)
+    start, flagged = t, None
+    for rate in (0.3, 0.6, 0.9, 1.2, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5):  # 0.1 s steps
+        state, t = _drive(core, 0.1, 0.0, rate, rng, 1.0, 1.35, t0=t, state=state)
+        if flagged is None and core.health['wheel'].reason == 'slip: wheels against gyro':
+            flagged = (t - start) * 1e-9
+    assert flagged is not None and flagged <= 0.5
+
+
 def test_a_clipped_imu_reading_skips_the_imu_for_the_hold_window_then_recovers():
     rng = np.random.default_rng(2)
     config = FusionConfig()
