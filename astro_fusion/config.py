@@ -84,6 +84,13 @@ class FusionConfig:
         '(instead of 5 %): kept as a loose bound, never trusted.',
     )
     slip_window_s: float = param(0.4, 'Averaging window of the slip tests.', unit='s')
+    slip_hold_s: float = param(
+        3.0,
+        'Wheels found slipping against VO stay flagged while VO is silent (lost, or the camera '
+        'off), until VO judges them again, the wheels stop, or this long after the last '
+        'evidence: a wet floor does not dry when the camera looks away.',
+        unit='s',
+    )
     crossing_tilt_rate: float = param(
         0.1,
         'Roll or pitch rate above which the base is crossing a threshold (a floor robot '

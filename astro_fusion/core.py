@@ -94,6 +94,7 @@ class FusionCore:
         self.vo_last_ns: int | None = None
         self.slip_yaw = Window(c.slip_window_s)
         self.slip_speed = Window(c.slip_window_s)
+        self.vo_slip_ns: int | None = None  # the last evidence of wheels slipping against VO
         self.relocalize: list[int] = []  # put-down stamps not yet handed out
         self.put_downs = 0
         self.imu_samples = 0
@@ -205,6 +206,7 @@ class FusionCore:
         wheel = self.health['wheel']
         if lifted and not self.lifted:
             self.lifted = True
+            self.vo_slip_ns = None  # it is put down elsewhere
             wheel.set(REJECTED, 'lifted', t)
             wheel.count('lifted')
         elif self.lifted and not lifted:
@@ -255,6 +257,7 @@ class FusionCore:
             self.slip_speed.clear()
             self.wheel_gated_since = None
         slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
+        slip = slip or self._held_slip(t, speed)
         measured = np.array([speed, 0.0, 0.0])
         if not slip:
             cov = self._wheel_velocity_cov(speed, 0.05)
@@ -280,7 +283,13 @@ class FusionCore:
                 slip = 'slip: wheels against IMU'
         # Wheels that disagree still bound the velocity (an IMU alone drifts off within
         # seconds), only far more loosely, without a gate, and say nothing about the gyro.
+        # A slip's error is shared by every reading, not noise that averages out: beside a
+        # VO that speaks, a window's readings weigh as one, so that they cannot outvote it.
+        # Without VO they stay the velocity's bound (after a put-down in low power, the IMU
+        # alone drifted further than the slipping wheels: home 0 of fusion_faults).
         cov = self._wheel_velocity_cov(speed, c.slip_speed_inflation)
+        if self.vo_speed is not None and t - self.vo_speed[0] < 2e8:
+            cov[0, 0] *= max(1.0, c.slip_window_s / dt)
         self.ekf.update_body_velocity(measured, cov, 0.0)
         if slip:
             wheel.set(DEGRADED, slip, t)
@@ -304,7 +313,7 @@ class FusionCore:
         over, not against the last one.
         """
         c = self.config
-        if self.health['imu'].state == OK:
+        if self.health['imu'].state != REJECTED:  # at low power's slower rate too
             self.slip_yaw.add(t, yaw_rate - (gyro[2] - self.ekf.bg[2]), abs(yaw_rate))
             if self.slip_yaw.full(t):
                 difference, rate = self.slip_yaw.mean()
@@ -313,8 +322,32 @@ class FusionCore:
         if self.vo_speed is not None and t - self.vo_speed[0] < 2e8 and self.slip_speed.full(t):
             difference, wheel_speed = self.slip_speed.mean()
             if abs(difference) > c.slip_speed_threshold + 0.15 * wheel_speed:
+                self.vo_slip_ns = t
                 return 'slip: wheels against VO'
         return ''
+
+    def _held_slip(self, t: int, speed: float) -> str:
+        """A slip that VO found, held while VO cannot say whether it goes on, or ''.
+
+        A wet floor does not dry when VO loses track or the camera goes off: the flag stays
+        until VO judges the wheels again and finds no slip, the wheels stop, or slip_hold_s
+        has passed since the last evidence. The IMU then carries the velocity, from VO's
+        last, which it does well for a few seconds. A slip that only the gyro or the
+        inertial velocity saw is not held: the velocity they leave is not good enough to
+        carry on without the wheels (seen in a fault run: twice the drift).
+        """
+        since = self.vo_slip_ns
+        if since is None:
+            return ''
+        vo_fresh = self.vo_speed is not None and t - self.vo_speed[0] < 2e8
+        if (
+            (vo_fresh and self.slip_speed.full(t))  # judged again, and found no slip
+            or abs(speed) < 0.02  # stopped wheels over-report nothing
+            or t - since > self.config.slip_hold_s * 1e9
+        ):
+            self.vo_slip_ns = None
+            return ''
+        return 'slip: wheels against VO, held while VO is silent'
 
     # -- VO ----------------------------------------------------------------------------------
 

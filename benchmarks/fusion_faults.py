@@ -19,6 +19,8 @@ Reported:
   is 1.5 ms of noise the filter absorbs.
 - drift: RPE over 1 m and ATE on the grounded parts (the carried stretch of a kidnap and 1 s
   after it are cut out; each part is aligned on its own);
+- the error the slips leave: over each labelled slip and the second after it, how far the
+  estimated displacement is from the true one, summed over the slips of a session;
 - NEES of the position against /odometry/filtered's covariance, from the start to the first
   lift (odometry is anchored at the start; after a kidnap it is anchored nowhere);
 - the cost of FusionCore.on_imu per sample (median over one session, in process).
@@ -101,6 +103,30 @@ def drift(est: tuple, truth: tuple, labels: dict) -> dict:
     return {'rpe_pct': round(rpe_len / length, 2), 'ate_cm': round(100 * np.sqrt(ate_sq / n), 2)}
 
 
+def slip_error(est: tuple, truth: tuple, labels: dict) -> dict:
+    """The error a slip leaves, summed over the slips: each from its start to 1 s after its
+    end, how far the estimated displacement (in the start's body frame) is from the true one;
+    with the true path over the same stretches."""
+    t, T = est[0], est[1]
+    truth_t, truth_T = truth
+    error = path = 0.0
+    for fault in labels['faults']:
+        if fault['kind'] != 'slip':
+            continue
+        i, j = np.searchsorted(t, [fault['t0_ns'], fault['t1_ns'] + 10**9])
+        j = min(j, len(t) - 1)
+        gi, gj = np.searchsorted(truth_t, [t[i], t[j]])
+        gj = min(gj, len(truth_t) - 1)
+        if j <= i or gj <= gi:
+            continue
+        estimated = (np.linalg.inv(T[i]) @ T[j])[:3, 3]
+        true = (np.linalg.inv(truth_T[gi]) @ truth_T[gj])[:3, 3]
+        error += float(np.linalg.norm(estimated - true))
+        steps = np.diff(truth_T[gi : gj + 1, :3, 3], axis=0)
+        path += float(np.linalg.norm(steps, axis=1).sum())
+    return {'slip_error_cm': round(100 * error, 1), 'slip_path_m': round(path, 2)}
+
+
 def nees(est: tuple, truth: tuple, labels: dict) -> list[float]:
     """Position NEES from the start to the first lift; both trajectories anchored at the start."""
     t, T, P = est
@@ -149,7 +175,11 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
     labels = json.loads((work / scenario.name / f'{name}.labels.json').read_text())
     truth = read_tum(work / scenario.name / f'{name}.tum')
     wheel = odometry(bag, '/wheel/odometry')
-    row: dict = {'home_seed': seed, 'session': name, 'wheel': drift(wheel, truth, labels)}
+    row: dict = {
+        'home_seed': seed,
+        'session': name,
+        'wheel': {**drift(wheel, truth, labels), **slip_error(wheel, truth, labels)},
+    }
     found, explained = labelled(labels)
     row['faults'] = {k: len(v) for k, v in found.items()}
     scores = {}
@@ -164,6 +194,7 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
         errors = nees(fused, truth, labels)
         row[variant] = {
             **drift(fused, truth, labels),
+            **slip_error(fused, truth, labels),
             'nees_mean': round(float(np.mean(errors)), 2),
             'within_3_sigma': round(float(np.mean(np.array(errors) <= THREE_SIGMA)), 3),
         }
@@ -238,6 +269,21 @@ def markdown(report: dict) -> str:
             f'| {drift(r["no_hints"])} | {drift(r["naive"])} | {g["nees_mean"]} '
             f'| {g["within_3_sigma"]} |'
         )
+
+    slipped = [r for r in report['rows'] if r['wheel']['slip_path_m'] > 0]
+    if slipped:
+        lines += [
+            '',
+            '| home | session | path over slips | wheel | gated | no hints | naive |',
+            '|---|---|---|---|---|---|---|',
+        ]
+        for r in slipped:
+            errors = ' | '.join(
+                f'{r[v]["slip_error_cm"]} cm' for v in ('wheel', 'gated', 'no_hints', 'naive')
+            )
+            lines.append(
+                f'| {r["home_seed"]} | {r["session"]} | {r["wheel"]["slip_path_m"]} m | {errors} |'
+            )
 
     def cell(d: dict, latency: bool = True) -> str:
         values = [d['precision'], d['recall']] + ([d['median_latency_s']] if latency else [])

@@ -130,6 +130,32 @@ def test_stopping_and_starting_again_with_vo_is_no_slip():
     assert core.health['wheel'].reason == 'slip: wheels against VO'
 
 
+def test_a_slip_seen_by_vo_is_held_while_vo_is_silent():
+    """The wheels over-report on a wet floor; VO sees it, then loses track while the slip
+    goes on: the wheels stay flagged, and the position drifts less than if the flag were
+    dropped with VO."""
+    drift = {}
+    for hold in (3.0, 0.0):
+        rng = np.random.default_rng(7)
+        core = FusionCore(FusionConfig(slip_hold_s=hold))
+        state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
+        state, t = _drive(core, 2.0, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
+        state, t = _drive(core, 1.0, 0.4, 0.0, rng, 1.5, t0=t, state=state, vo_hz=10)
+        assert core.health['wheel'].reason == 'slip: wheels against VO'
+        before = core.estimate().T[0, 3] - state[0]
+        core.on_vo_status(t, 'lost', 'few_inliers')
+        state, t = _drive(core, 1.5, 0.4, 0.0, rng, 1.5, t0=t, state=state)
+        drift[hold] = abs(core.estimate().T[0, 3] - state[0] - before)
+        if hold:
+            reason = 'slip: wheels against VO, held while VO is silent'
+            assert core.health['wheel'].reason == reason
+            # Back on a dry floor, VO judges the wheels again and lifts the flag.
+            core._test_vo_last = None
+            state, t = _drive(core, 1.5, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
+            assert core.health['wheel'].state == OK
+    assert drift[3.0] < 0.6 * drift[0.0]
+
+
 def test_a_threshold_crossing_is_no_slip():
     """Rolling over a threshold, the wheels jolt and the gyro with them, each differently:
     no slip is concluded through it."""
