@@ -86,9 +86,9 @@ class FusionConfig:
     slip_window_s: float = param(0.4, 'Averaging window of the slip tests.', unit='s')
     slip_hold_s: float = param(
         3.0,
-        'Wheels found slipping against VO stay flagged while VO is silent (lost, or the camera '
-        'off), until VO judges them again, the wheels stop, or this long after the last '
-        'evidence: a wet floor does not dry when the camera looks away.',
+        'Wheels found slipping stay flagged while no witness judges them (VO lost or the '
+        'camera off, a turn over), until VO judges them again, the wheels stop, or this long '
+        'after the last evidence: a wet floor does not dry when the camera looks away.',
         unit='s',
     )
     crossing_tilt_rate: float = param(

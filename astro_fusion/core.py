@@ -9,9 +9,10 @@ its data goes in, down-weighted, or not at all, and why:
 - Wheels: slip shows as wheels that disagree with the gyro's yaw rate or with VO's speed
   (averaged over `slip_window_s`; each VO speed against the wheels' over the same frame
   interval, so that braking or speeding up is no disagreement); slipping wheels are
-  down-weighted until they agree again.
-  Wheels out of their innovation gate for a whole slip window slip against the inertial
-  velocity. Disagreeing wheels are never dropped: they bound the velocity loosely.
+  down-weighted until they agree again, and stay so while no witness can judge them
+  (`slip_hold_s`). Wheels out of their innovation gate for a whole slip window slip against
+  the inertial velocity. Disagreeing wheels are never dropped: they bound the velocity
+  loosely, a window of them weighing as one reading.
 - Lift: the base's wheel_drop hint when it has one, else the base rising more than a floor
   robot can (lift.py). While lifted the position is frozen (the attitude still follows the
   gyro); when put down, a relocalization request goes out (the robot may be anywhere).
@@ -94,7 +95,7 @@ class FusionCore:
         self.vo_last_ns: int | None = None
         self.slip_yaw = Window(c.slip_window_s)
         self.slip_speed = Window(c.slip_window_s)
-        self.vo_slip_ns: int | None = None  # the last evidence of wheels slipping against VO
+        self.slip_seen: tuple[int, str] | None = None  # the last evidence of a slip, and why
         self.relocalize: list[int] = []  # put-down stamps not yet handed out
         self.put_downs = 0
         self.imu_samples = 0
@@ -206,7 +207,7 @@ class FusionCore:
         wheel = self.health['wheel']
         if lifted and not self.lifted:
             self.lifted = True
-            self.vo_slip_ns = None  # it is put down elsewhere
+            self.slip_seen = None  # it is put down elsewhere
             wheel.set(REJECTED, 'lifted', t)
             wheel.count('lifted')
         elif self.lifted and not lifted:
@@ -257,6 +258,8 @@ class FusionCore:
             self.slip_speed.clear()
             self.wheel_gated_since = None
         slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
+        if slip:
+            self.slip_seen = (t, slip)
         slip = slip or self._held_slip(t, speed)
         measured = np.array([speed, 0.0, 0.0])
         if not slip:
@@ -281,15 +284,13 @@ class FusionCore:
             wheel.count('gated')
             if t - self.wheel_gated_since >= c.slip_window_s * 1e9:
                 slip = 'slip: wheels against IMU'
+                self.slip_seen = (t, slip)
         # Wheels that disagree still bound the velocity (an IMU alone drifts off within
         # seconds), only far more loosely, without a gate, and say nothing about the gyro.
-        # A slip's error is shared by every reading, not noise that averages out: beside a
-        # VO that speaks, a window's readings weigh as one, so that they cannot outvote it.
-        # Without VO they stay the velocity's bound (after a put-down in low power, the IMU
-        # alone drifted further than the slipping wheels: home 0 of fusion_faults).
+        # A slip's error is shared by every reading, not noise that averages out: a window's
+        # readings weigh as one, so that fifty a second cannot outvote VO or the IMU.
         cov = self._wheel_velocity_cov(speed, c.slip_speed_inflation)
-        if self.vo_speed is not None and t - self.vo_speed[0] < 2e8:
-            cov[0, 0] *= max(1.0, c.slip_window_s / dt)
+        cov[0, 0] *= max(1.0, c.slip_window_s / dt)
         self.ekf.update_body_velocity(measured, cov, 0.0)
         if slip:
             wheel.set(DEGRADED, slip, t)
@@ -322,32 +323,29 @@ class FusionCore:
         if self.vo_speed is not None and t - self.vo_speed[0] < 2e8 and self.slip_speed.full(t):
             difference, wheel_speed = self.slip_speed.mean()
             if abs(difference) > c.slip_speed_threshold + 0.15 * wheel_speed:
-                self.vo_slip_ns = t
                 return 'slip: wheels against VO'
         return ''
 
     def _held_slip(self, t: int, speed: float) -> str:
-        """A slip that VO found, held while VO cannot say whether it goes on, or ''.
+        """The last slip, held while no witness judges the wheels, or ''.
 
-        A wet floor does not dry when VO loses track or the camera goes off: the flag stays
-        until VO judges the wheels again and finds no slip, the wheels stop, or slip_hold_s
-        has passed since the last evidence. The IMU then carries the velocity, from VO's
-        last, which it does well for a few seconds. A slip that only the gyro or the
-        inertial velocity saw is not held: the velocity they leave is not good enough to
-        carry on without the wheels (seen in a fault run: twice the drift).
+        A wet floor does not dry when VO loses track, the camera goes off or the turn that
+        showed the slip ends: the flag stays until VO judges the wheels again and finds no
+        slip, the wheels stop, or slip_hold_s has passed since the last evidence. The IMU
+        carries the velocity meanwhile, from the last one it had with the wheels in doubt.
         """
-        since = self.vo_slip_ns
-        if since is None:
+        if self.slip_seen is None:
             return ''
+        since, reason = self.slip_seen
         vo_fresh = self.vo_speed is not None and t - self.vo_speed[0] < 2e8
         if (
             (vo_fresh and self.slip_speed.full(t))  # judged again, and found no slip
             or abs(speed) < 0.02  # stopped wheels over-report nothing
             or t - since > self.config.slip_hold_s * 1e9
         ):
-            self.vo_slip_ns = None
+            self.slip_seen = None
             return ''
-        return 'slip: wheels against VO, held while VO is silent'
+        return f'{reason}, held'
 
     # -- VO ----------------------------------------------------------------------------------
 
