@@ -13,7 +13,13 @@ from astro_slam.vo.association import StereoDepth
 from astro_slam.vo.features import Features
 from astro_slam.vo.local_map import LocalMap, depth_information
 from astro_slam.vo.matching import best_pairs, match_projected
-from astro_slam.vo.pose import camera_information, project, solve_pnp, with_prior
+from astro_slam.vo.pose import (
+    camera_information,
+    confirming_prior,
+    project,
+    solve_pnp,
+    with_prior,
+)
 
 K = np.array([[460.0, 0, 319.5], [0, 460.0, 239.5], [0, 0, 1]])
 
@@ -318,3 +324,30 @@ def test_a_motion_prior_fixes_what_few_far_points_leave_open():
         [_pnp_with_prior(rng, 400, (1, 4), np.array([0.03, 0, 0.03])) for _ in range(5)]
     )
     assert np.all(near[:, 1] < near[:, 0] + 0.002)
+
+
+def test_a_confirmed_prior_sets_the_planar_pose():
+    """A dozen near inliers hold the pose to millimetres on their own, so weighed by their own
+    information a prior 2 cm away barely moves it. Taken as mere confirmation of the prior,
+    the pose is the prior's in what the prior pins (planar position)."""
+    rng = np.random.default_rng(8)
+    T_true = inverse(T_BASE_OPTICAL)  # the base at the origin
+    points_c = np.column_stack(
+        [rng.uniform(-1, 1, 12), rng.uniform(-0.5, 0.5, 12), rng.uniform(1, 3, 12)]
+    )
+    points = (points_c - T_true[:3, 3]) @ T_true[:3, :3]
+    uv, _ = project(T_true, points, K)
+    uv += rng.normal(0, 0.5, uv.shape)
+    solution = solve_pnp(points, uv, np.full(12, 0.5), K, T_true, 3.0)
+    assert solution is not None
+    offset = make_transform(t=[0.02, 0.02, 0.0])  # the prior's base, 2 cm off
+    T_prior = inverse(offset @ T_BASE_OPTICAL)
+    information = camera_information(PRIOR_SIGMAS, T_BASE_OPTICAL)
+
+    def base(T_cw: np.ndarray) -> np.ndarray:
+        return (inverse(T_cw) @ inverse(T_BASE_OPTICAL))[:3, 3]
+
+    weighed = base(with_prior(solution, T_prior, information).T_cw)
+    confirmed = base(confirming_prior(solution, T_prior, PRIOR_SIGMAS, T_BASE_OPTICAL).T_cw)
+    assert np.linalg.norm(weighed[:2] - offset[:2, 3]) > 0.01  # the images win
+    assert np.linalg.norm(confirmed[:2] - offset[:2, 3]) < 0.001  # the prior's

@@ -16,6 +16,9 @@ from scipy.spatial.transform import Rotation
 
 from astro_slam.transforms import inverse, make_transform, small_motion
 
+# A confirmed prior's pinned sigmas shrink to this share: they decide what they pin.
+CONFIRMED_SIGMA_SHARE = 0.01
+
 
 @dataclass
 class PoseSolution:
@@ -151,6 +154,21 @@ def with_prior(
     except np.linalg.LinAlgError:
         return solution
     return dataclasses.replace(solution, T_cw=small_motion(d[:3], d[3:]) @ solution.T_cw)
+
+
+def confirming_prior(
+    solution: PoseSolution,
+    T_prior: np.ndarray,
+    base_sigmas: np.ndarray,
+    T_base_camera: np.ndarray,
+    pinned: tuple[int, ...] = (0, 1, 5),
+) -> PoseSolution:
+    """A pose whose inliers are too few to stand alone, taken only as confirmation of the
+    prior: the base axes the prior pins (by default a wheel prior's x, y and yaw) become the
+    prior's; the others (height, roll, pitch) are weighed as with_prior weighs them."""
+    sigmas = np.asarray(base_sigmas, float).copy()
+    sigmas[list(pinned)] *= CONFIRMED_SIGMA_SHARE
+    return with_prior(solution, T_prior, camera_information(sigmas, T_base_camera))
 
 
 def camera_information(base_sigmas: np.ndarray, T_base_camera: np.ndarray) -> np.ndarray:
