@@ -323,11 +323,15 @@ class FusionCore:
                 difference, rate = self.slip_yaw.mean()
                 if abs(difference) > c.slip_yaw_rate_threshold + 0.15 * rate:
                     return 'slip: wheels against gyro'
-        if self.vo_speed is not None and t - self.vo_speed[0] < 2e8 and self.slip_speed.full(t):
+        if self._vo_judges(t):
             difference, wheel_speed = self.slip_speed.mean()
             if abs(difference) > c.slip_speed_threshold + 0.15 * wheel_speed:
                 return 'slip: wheels against VO'
         return ''
+
+    def _vo_judges(self, t: int) -> bool:
+        """Whether VO's speeds are fresh (the last within 0.2 s) and fill a slip window."""
+        return self.vo_speed is not None and t - self.vo_speed[0] < 2e8 and self.slip_speed.full(t)
 
     def _held_slip(self, t: int, speed: float) -> str:
         """The last slip, held while no witness judges the wheels, or ''.
@@ -345,9 +349,8 @@ class FusionCore:
         if self.slip_seen is None:
             return ''
         since, reason = self.slip_seen
-        vo_fresh = self.vo_speed is not None and t - self.vo_speed[0] < 2e8
         if (
-            (vo_fresh and self.slip_speed.full(t))  # judged again, and found no slip
+            self._vo_judges(t)  # judged again, and found no slip
             or abs(speed) < 0.02  # stopped wheels over-report nothing
             or t - since > self.config.slip_hold_s * 1e9
         ):
