@@ -322,9 +322,10 @@ def markdown(result: dict) -> str:
             lines.append(f'| {name} | {r["recall_at_1"]:.2f} | {r["recall_at_5"]:.2f} | {by} |')
         parts.append(f'{result["places"]["queries"]} place queries:\n\n' + '\n'.join(lines))
     if 'timing_ms' in result:
-        t = result['timing_ms']
+        t = dict(result['timing_ms'])
+        frames, size = t.pop('frames'), t.pop('size')
         parts.append(
-            '| '
+            f'Extraction per {size} frame, median of {frames} frames:\n\n| '
             + ' | '.join(t)
             + ' |\n|'
             + '---|' * len(t)
