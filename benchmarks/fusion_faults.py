@@ -58,7 +58,7 @@ from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
-from astro_slam.transforms import make_transform
+from astro_slam.transforms import inverse, make_transform
 from astro_slam.types import ImuSample, OdometryEstimate
 
 FAULTS = ('slip', 'kidnap', 'low_power', 'dropped_frames')
@@ -115,12 +115,14 @@ def slip_error(est: tuple, truth: tuple, labels: dict) -> dict:
             continue
         i, j = np.searchsorted(t, [fault['t0_ns'], fault['t1_ns'] + 10**9])
         j = min(j, len(t) - 1)
+        if j <= i:  # the estimate ends before the slip does (also keeps t[i] in range)
+            continue
         gi, gj = np.searchsorted(truth_t, [t[i], t[j]])
         gj = min(gj, len(truth_t) - 1)
-        if j <= i or gj <= gi:
+        if gj <= gi:
             continue
-        estimated = (np.linalg.inv(T[i]) @ T[j])[:3, 3]
-        true = (np.linalg.inv(truth_T[gi]) @ truth_T[gj])[:3, 3]
+        estimated = (inverse(T[i]) @ T[j])[:3, 3]
+        true = (inverse(truth_T[gi]) @ truth_T[gj])[:3, 3]
         error += float(np.linalg.norm(estimated - true))
         steps = np.diff(truth_T[gi : gj + 1, :3, 3], axis=0)
         path += float(np.linalg.norm(steps, axis=1).sum())
@@ -133,7 +135,7 @@ def nees(est: tuple, truth: tuple, labels: dict) -> list[float]:
     truth_t, truth_T = truth
     lifts = [f['t0_ns'] for f in labels['faults'] if f['kind'] == 'kidnap']
     end = min(lifts, default=int(t[-1]) + 1)
-    G0 = np.linalg.inv(truth_T[np.searchsorted(truth_t, t[0])])
+    G0 = inverse(truth_T[np.searchsorted(truth_t, t[0])])
     out = []
     for i in np.flatnonzero(t < end)[::10]:
         j = min(np.searchsorted(truth_t, t[i]), len(truth_t) - 1)
