@@ -23,7 +23,7 @@ import numpy as np
 
 from astro_mapping.layers import DESCRIPTOR_BYTES, LongTermMap, Place
 from astro_slam.backend.vocabulary import Vocabulary
-from astro_slam.transforms import yaw_of
+from astro_slam.transforms import inverse, yaw_of
 
 LANDMARK_BYTES = 8 + 12 + DESCRIPTOR_BYTES + 5 * 4  # id, xyz, descriptor, five counters
 PLACE_BYTES = 8 + 8 + 4 + 4 + 7 * 8  # id, stamp, session, room, pose
@@ -37,6 +37,13 @@ class BudgetParams:
     place_spacing_m: float = 0.4
     place_spacing_rad: float = 0.5
     min_landmarks_per_place: int = 60
+    # A place is one view: about what a keyframe holds (the VO's carry 30-480 landmarks). A
+    # place that absorbed its crowd's landmarks session after session matched every query a
+    # little and ranked first for all of them (a month's pruned map held places of 1600).
+    max_landmarks_per_place: int = 400
+    max_depth_m: float = (
+        6.0  # absorbed landmarks nearer than this to the kept place (stereo reach)
+    )
     min_places_per_room: int = 4
     recency_half_life: float = 5.0  # sessions
 
@@ -77,7 +84,7 @@ def prune(m: LongTermMap, vocabulary: Vocabulary, p: BudgetParams) -> dict[str, 
     m.landmarks = lm.subset(~weak)
     scores = landmark_scores(m, vocabulary, p.recency_half_life)
     before = len(m.places)
-    m.places = _thin_places(m.places, dict(zip(m.landmarks.ids.tolist(), scores, strict=True)), p)
+    m.places = _thin_places(m, dict(zip(m.landmarks.ids.tolist(), scores, strict=True)), p)
     gone['crowded_places'] = before - len(m.places)
     _drop_unreferenced(m)
     floor = 1.0
@@ -103,9 +110,11 @@ def prune(m: LongTermMap, vocabulary: Vocabulary, p: BudgetParams) -> dict[str, 
     return gone
 
 
-def _thin_places(places: list[Place], score: dict[int, float], p: BudgetParams) -> list[Place]:
+def _thin_places(m: LongTermMap, score: dict[int, float], p: BudgetParams) -> list[Place]:
     """Of places crowding each other, the one whose landmarks are worth most stays, and takes
-    over the others' landmarks (seen from within a step of it, they help it relocalize)."""
+    over those of the others' landmarks it can see itself (seen from within a step of it, they
+    help it relocalize), up to `max_landmarks_per_place`, the best first."""
+    places = m.places
     value = [sum(score.get(i, 0.0) for i in pl.landmark_ids.tolist()) for pl in places]
     position = np.array([pl.T_map_base[:3, 3] for pl in places]).reshape(-1, 3)
     heading = np.array([yaw_of(pl.T_map_base) for pl in places])
@@ -119,9 +128,30 @@ def _thin_places(places: list[Place], score: dict[int, float], p: BudgetParams) 
             absorbed.setdefault(kept[crowded[0]], []).append(places[i].landmark_ids)
         else:
             kept.append(int(i))
+    rows_of = m.landmarks.row_finder()
     for i, extra in absorbed.items():
-        places[i].landmark_ids = np.unique(np.concatenate([places[i].landmark_ids, *extra]))
+        own = places[i].landmark_ids
+        others = np.setdiff1d(np.concatenate(extra), own)
+        others = others[np.isin(others, m.landmarks.ids)]  # weak ones went already
+        others = others[_in_view(m, places[i], rows_of(others), p.max_depth_m)]
+        ids = np.r_[own, others]
+        if len(ids) > p.max_landmarks_per_place:
+            worth = np.array([score.get(j, 0.0) for j in ids.tolist()])
+            ids = ids[np.argsort(-worth, kind='stable')[: p.max_landmarks_per_place]]
+        places[i].landmark_ids = np.sort(ids)
     return [places[i] for i in sorted(kept)]
+
+
+def _in_view(m: LongTermMap, place: Place, rows: np.ndarray, max_depth_m: float) -> np.ndarray:
+    """Which landmarks (rows) fall in the place's image, in front of it and within reach."""
+    T_cam_map = inverse(place.T_map_base @ m.T_base_camera)
+    xyz = m.landmarks.xyz[rows].astype(float) @ T_cam_map[:3, :3].T + T_cam_map[:3, 3]
+    z = xyz[:, 2]
+    front = (z > 0.1) & (z < max_depth_m)
+    uv = xyz[:, :2] / np.where(front, z, 1.0)[:, None] * m.K[[0, 1], [0, 1]] + m.K[:2, 2]
+    width, height = 2 * m.K[0, 2], 2 * m.K[1, 2]
+    inside = (uv[:, 0] >= 0) & (uv[:, 0] < width) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
+    return front & inside
 
 
 def _protected(m: LongTermMap, scores: np.ndarray, per_place: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import pytest
 
 from astro_mapping.budget import BudgetParams, layer_bytes, prune
 from astro_mapping.floor import occupancy
-from astro_mapping.layers import LongTermMap
+from astro_mapping.layers import Landmarks, LongTermMap, Place
 from astro_mapping.merge import MergeParams, SessionKeyframe, merge_session
 from astro_mapping.places import map_places
 from astro_slam.backend.config import BackendConfig
@@ -203,3 +203,52 @@ def test_pruning_keeps_the_budget_and_every_room_relocalizable(day1):
         )
         assert found is not None, (x, y)
         assert np.linalg.norm(found[0][:3, 3] - T[:3, 3]) < 0.05
+
+
+def test_a_place_that_absorbs_its_crowd_keeps_one_views_worth_of_what_it_sees():
+    """Thirty sessions stop at one spot, each turned a little (within the crowding angle) and
+    each seeing its own 150 landmarks: the place kept holds no more than a keyframe would, and
+    only landmarks in its own image."""
+    rng = np.random.default_rng(3)
+    m = LongTermMap.empty(0.05)
+    m.K, m.T_base_camera = K.copy(), T_BASE_CAM.copy()
+    m.sessions = 30
+    places, ids, xyz = [], [], []
+    for s in range(30):
+        yaw = rng.uniform(-0.2, 0.2)
+        T = make_transform(
+            np.array([[np.cos(yaw), -np.sin(yaw), 0], [np.sin(yaw), np.cos(yaw), 0], [0, 0, 1]]),
+            [rng.uniform(-0.1, 0.1), rng.uniform(-0.1, 0.1), 0.0],
+        )
+        # What this session's camera saw: 150 points in its view, 1-4 m ahead.
+        pc = np.c_[rng.uniform(-1, 1, (150, 2)) * 0.5, np.ones(150)] * rng.uniform(1, 4, (150, 1))
+        T_map_cam = T @ T_BASE_CAM
+        xyz.append(pc @ T_map_cam[:3, :3].T + T_map_cam[:3, 3])
+        ids.append(np.arange(150) + 150 * s)
+        places.append(Place(s, s, s + 1, T, ids[-1]))
+    n = 150 * 30
+    z = np.ones(n, np.int32)
+    m.landmarks = Landmarks(
+        np.concatenate(ids),
+        np.concatenate(xyz).astype(np.float32),
+        rng.integers(0, 256, (n, 32), dtype=np.uint8),
+        np.repeat(np.arange(1, 31), 150).astype(np.int32),
+        np.repeat(np.arange(1, 31), 150).astype(np.int32),
+        z,
+        z * 0,
+        z,
+    )
+    m.places = places
+    params = BudgetParams(budget_bytes=10**9)
+    gone = prune(m, Vocabulary.load(), params)
+
+    assert gone['crowded_places'] == 29 and len(m.places) == 1
+    (kept,) = m.places
+    assert 150 < len(kept.landmark_ids) <= params.max_landmarks_per_place
+    assert np.isin(places[kept.id].landmark_ids, kept.landmark_ids).all()  # its own stay
+    T_cam_map = inverse(kept.T_map_base @ T_BASE_CAM)
+    rows = m.landmarks.row_finder()(kept.landmark_ids)
+    pc = m.landmarks.xyz[rows] @ T_cam_map[:3, :3].T + T_cam_map[:3, 3]
+    uv = pc[:, :2] / pc[:, 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
+    assert (pc[:, 2] > 0).all()
+    assert ((uv >= 0) & (uv < [640, 480])).all()
