@@ -137,6 +137,26 @@ def test_verification_recovers_the_relative_camera_pose():
     assert not verify(query, other, K, VerifyParams()).accepted
 
 
+def test_verification_refuses_a_pose_that_rests_on_one_keyframes_biased_depths():
+    """The candidate's depths 8 % long (a stereo calibration a little off): its landmarks still
+    project onto the query's pixels from a pose 2 m x 8 % off, and the depth check's tolerance
+    (10 %) lets it through; the pose found the other way, from the query's own depths, does not
+    agree with it."""
+    world = World(np.random.default_rng(1))
+    world.room(0, 0, 6, 4)
+    a, b = pose(1, 2, 0.0), pose(3, 2, 0.1)
+    query, candidate = world.view(b), world.view(a)
+    biased = KeyframeView(candidate.points_c * 1.08, candidate.xy, candidate.descriptors)
+    two_way = VerifyParams(two_way_m=0.15)  # the backend's loop default
+    assert verify(query, candidate, K, two_way).accepted
+    one_way = verify(query, biased, K, VerifyParams())
+    assert one_way.accepted and one_way.T_qc is not None
+    truth = inverse(b @ T_BASE_CAM) @ (a @ T_BASE_CAM)
+    assert np.linalg.norm(one_way.T_qc[:3, 3] - truth[:3, 3]) > 0.15
+    result = verify(query, biased, K, two_way)
+    assert not result.accepted and 'two directions' in result.reason
+
+
 def test_loops_remove_the_drift_of_a_second_lap(vocabulary):
     def drive(**overrides) -> tuple[BackendCore, Drive]:
         world = World(np.random.default_rng(1))

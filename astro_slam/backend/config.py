@@ -85,6 +85,12 @@ class BackendConfig:
     ransac_px: float = param(3.0, 'PnP RANSAC reprojection threshold.', unit='px')
     min_inliers: int = param(20, 'PnP inliers a loop or relocalization needs.')
     min_inlier_ratio: float = param(0.3, 'Share of descriptor matches that must be inliers.')
+    two_way_m: float = param(
+        0.15,
+        "A loop's pose found from the candidate's landmarks and the one found from the query's "
+        "(each direction rests on one keyframe's depths) must agree this well.",
+        unit='m',
+    )
     # Loop acceptance
     loop_gate_m: float = param(
         0.2,

@@ -22,6 +22,7 @@ starts the same way: relocalizing in them.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,6 +160,12 @@ class BackendCore:
             ransac_px=config.ransac_px,
             min_inliers=config.min_inliers,
             min_inlier_ratio=config.min_inlier_ratio,
+        )
+        # A loop moves a graph that is right already: it must also hold the other way. A
+        # relocalization has its own guard (several agreeing keyframes and none against), which
+        # fewer verified candidates would weaken.
+        self.loop_verify_params = dataclasses.replace(
+            self.verify_params, two_way_m=config.two_way_m
         )
         self.records: list[_Record] = []
         self.times: list[int] = []
@@ -368,7 +375,8 @@ class BackendCore:
             T_map_cq = self.graph.pose(rec.id) @ rec.kf.T_base_camera
             T_map_cc = self.graph.pose(candidate) @ cand.kf.T_base_camera
             predicted = inverse(T_map_cq) @ T_map_cc
-        result = verify(rec.kf.view, cand.kf.view, self.K, self.verify_params, predicted)
+        params = self.loop_verify_params if guided else self.verify_params
+        result = verify(rec.kf.view, cand.kf.view, self.K, params, predicted)
         if not result.accepted:
             return result, None
         self.stats.verified += 1

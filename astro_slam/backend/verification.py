@@ -4,7 +4,10 @@ The candidate keyframe's landmarks (3D, its camera frame) are matched by descrip
 keyframe's observations (pixels) and a camera pose is sought that projects them there. A
 candidate passes with enough inliers, a large enough share of its matches, and inliers whose
 depth in the query camera agrees with the query's own stereo or depth measurement: a flat
-poster seen twice can fit a wrong pose in 2D, but not in depth too.
+poster seen twice can fit a wrong pose in 2D, but not in depth too. The pose is then sought the
+other way too, the query's landmarks onto the candidate's pixels: each direction rests on one
+keyframe's depths, and where they disagree (a far wall whose stereo depth is a few percent
+off in one of them) the pose is not known as well as a loop factor claims.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from astro_slam.transforms import make_transform
+from astro_slam.transforms import inverse, make_transform
 
 
 @dataclass
@@ -38,6 +41,10 @@ class VerifyParams:
     min_depth_agreement: float = 0.7  # share of inliers whose depth agrees
     guided_radius_px: float = 40.0  # search by projection: how far from the prediction
     seed_inliers: int = 8  # a first PnP this good is refined by a search by projection
+    # The two directions' positions must agree this well (inf: not checked). Their rotations
+    # are not compared: a wrong loop's rotation was within a few degrees, and the right loops'
+    # two rotations differed by up to 6 degrees on the same keyframes.
+    two_way_m: float = np.inf
 
 
 @dataclass
@@ -167,4 +174,32 @@ def verify(
     agree = np.abs(in_q[:, 2] - z_seen) < p.depth_tolerance * z_seen + 0.05
     if agree.mean() < p.min_depth_agreement:
         return Verification(None, n, count, f'depth agrees on {agree.mean():.0%} of inliers')
+    if np.isfinite(p.two_way_m):
+        moved = _two_way_disagreement(query, candidate, K, pairs[inliers], T_qc)
+        if moved > p.two_way_m:
+            return Verification(None, n, count, f'the two directions disagree by {moved:.2f} m')
     return Verification(T_qc, n, count)
+
+
+def _two_way_disagreement(
+    query: KeyframeView,
+    candidate: KeyframeView,
+    K: np.ndarray,
+    pairs: np.ndarray,
+    T_qc: np.ndarray,
+) -> float:
+    """Metres between the query camera placed by T_qc and by the pose refined from the query's
+    landmarks onto the candidate's pixels (the same inlier pairs, started at T_qc's inverse)."""
+    T_cq = inverse(T_qc)
+    rvec = cv2.Rodrigues(np.ascontiguousarray(T_cq[:3, :3]))[0]
+    tvec = T_cq[:3, 3].reshape(3, 1).copy()
+    rvec, tvec = cv2.solvePnPRefineLM(
+        query.points_c[pairs[:, 0]].astype(np.float64),
+        candidate.xy[pairs[:, 1]].astype(np.float64),
+        K,
+        None,
+        rvec,
+        tvec,
+    )
+    D = T_qc @ make_transform(cv2.Rodrigues(rvec)[0], tvec.ravel())
+    return float(np.linalg.norm(D[:3, 3]))
