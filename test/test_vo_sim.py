@@ -20,6 +20,7 @@ from astro_slam.msgs.time import header_ns
 from astro_slam.sim.home import load_home_yaml
 from astro_slam.sim.renderer import Lighting, Renderer
 from astro_slam.sim.rig import Rig
+from astro_slam.sim.session import plan_session
 from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
@@ -114,9 +115,10 @@ def _keyframes(folder):
         return [(header_ns(m), cloud_to_array(m)) for _, _, m in reader.messages({'/vo/keyframe'})]
 
 
-def test_keyframe_landmarks_lie_on_the_static_home_not_on_people(session):
-    """Each landmark's depth must match the home rendered without its people at the true pose:
-    a landmark on the walking person would be nearer than the wall behind it."""
+def test_keyframe_landmarks_lie_on_the_static_home(session):
+    """Each landmark's depth must match the home rendered without its people at the true pose.
+    (The person of this session is hardly in view at its keyframes: people are the next
+    test's.)"""
     bag, folder = session
     home = load_home_yaml(bag.parent / 'home.yaml')
     truth_t, truth_T = read_tum(folder / 'ground_truth.tum')
@@ -139,6 +141,47 @@ def test_keyframe_landmarks_lie_on_the_static_home_not_on_people(session):
         renderer.release()
     assert total > 200
     assert agree / total > 0.95
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='issue 4: a person walking along the optical axis passes the per-frame checks; '
+    '17 % of these keyframe landmarks lie on them (docs/BENCHMARKS.md)',
+)
+def test_keyframe_landmarks_are_not_on_a_person_walking_down_the_hallway(tmp_path):
+    """Home 2: a person walks away down the hallway ahead of the robot. Each landmark is held
+    against the home rendered at the true pose with the person and without: on the person
+    when its depth is the person's and not the home's (within 2 px: a keypoint on a
+    silhouette may take either side's depth)."""
+    bag, folder = _simulate_and_replay(tmp_path, 2, 3)
+    home = load_home_yaml(bag.parent / 'home.yaml')
+    plan = plan_session(home, walk_scenario(), 0, 3, [])
+    truth_t, truth_T = read_tum(folder / 'ground_truth.tum')
+    rig = Rig()
+    renderer = Renderer(home, rig.intrinsics)
+    n = len(home.rooms)
+    lighting = Lighting(np.ones(n), np.ones(n))
+    on_person, total = 0, 0
+    try:
+        for t_ns, points in _keyframes(folder):
+            T_map_camera = truth_T[np.argmin(np.abs(truth_t - t_ns))] @ rig.T_base_optical('left')
+            people = [b for w in plan.walkers for b in w.boxes((t_ns - plan.t0_ns) / 1e9)]
+            _, static = renderer.render(T_map_camera, lighting)
+            _, seen = renderer.render(T_map_camera, lighting, people)
+            for u, v, z in zip(points['u'], points['v'], points['z'], strict=True):
+                window = np.s_[max(int(v) - 2, 0) : int(v) + 3, max(int(u) - 2, 0) : int(u) + 3]
+                home_depth, person_depth = static[window], seen[window]
+                person = (np.abs(z - person_depth) < 0.1 * person_depth) & (
+                    person_depth < 0.9 * home_depth
+                )
+                on_person += bool(
+                    person.any() and not np.any(np.abs(z - home_depth) < 0.1 * home_depth)
+                )
+            total += len(points)
+    finally:
+        renderer.release()
+    assert total > 200
+    assert on_person / total < 0.02
 
 
 def _stereo_frames(bag, tracker, count: int, flip: str = '') -> list[Frame]:
