@@ -41,9 +41,9 @@ class BudgetParams:
     # place that absorbed its crowd's landmarks session after session matched every query a
     # little and ranked first for all of them (a month's pruned map held places of 1600).
     max_landmarks_per_place: int = 400
-    max_depth_m: float = (
-        6.0  # absorbed landmarks nearer than this to the kept place (stereo reach)
-    )
+    # Absorbed landmarks farther than this from the kept place's camera are left out (about
+    # the stereo's reach).
+    max_depth_m: float = 6.0
     min_places_per_room: int = 4
     recency_half_life: float = 5.0  # sessions
 

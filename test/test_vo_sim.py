@@ -115,6 +115,13 @@ def _keyframes(folder):
         return [(header_ns(m), cloud_to_array(m)) for _, _, m in reader.messages({'/vo/keyframe'})]
 
 
+def _daylight_renderer(home) -> tuple[Rig, Renderer, Lighting]:
+    """The simulator's renderer for `home`, every light on (only its depth is read)."""
+    rig = Rig()
+    n = len(home.rooms)
+    return rig, Renderer(home, rig.intrinsics), Lighting(np.ones(n), np.ones(n))
+
+
 def test_keyframe_landmarks_lie_on_the_static_home(session):
     """Each landmark's depth must match the home rendered without its people at the true pose.
     (The person of this session is hardly in view at its keyframes: people are the next
@@ -122,10 +129,7 @@ def test_keyframe_landmarks_lie_on_the_static_home(session):
     bag, folder = session
     home = load_home_yaml(bag.parent / 'home.yaml')
     truth_t, truth_T = read_tum(folder / 'ground_truth.tum')
-    rig = Rig()
-    renderer = Renderer(home, rig.intrinsics)
-    n = len(home.rooms)
-    lighting = Lighting(np.ones(n), np.ones(n))
+    rig, renderer, lighting = _daylight_renderer(home)
     agree, total = 0, 0
     try:
         for t_ns, points in _keyframes(folder):
@@ -157,10 +161,7 @@ def test_keyframe_landmarks_are_not_on_a_person_walking_down_the_hallway(tmp_pat
     home = load_home_yaml(bag.parent / 'home.yaml')
     plan = plan_session(home, walk_scenario(), 0, 3, [])
     truth_t, truth_T = read_tum(folder / 'ground_truth.tum')
-    rig = Rig()
-    renderer = Renderer(home, rig.intrinsics)
-    n = len(home.rooms)
-    lighting = Lighting(np.ones(n), np.ones(n))
+    rig, renderer, lighting = _daylight_renderer(home)
     on_person, total = 0, 0
     try:
         for t_ns, points in _keyframes(folder):
