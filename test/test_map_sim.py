@@ -46,7 +46,9 @@ def test_first_session_saves_a_map_with_every_layer(runs):
     saves = _run(first)['nodes']['map_server']['diagnostics']['saves']
     assert saves and saves[0]['session'] == 1
     assert saves[0]['places'] >= 2 and saves[0]['landmarks'] > 100
-    assert saves[0]['landmarks'] == saves[0]['new']  # a first session keeps all it saw
+    # A first session keeps what it saw, but for what only a place crowding a better one saw
+    # outside the better one's view (that place goes, and a place holds one view's worth).
+    assert 0.95 * saves[0]['new'] <= saves[0]['landmarks'] <= saves[0]['new']
     assert saves[0]['file_bytes'] > 0
     with BagReader(first / 'bag') as reader:
         grids = [from_occupancy_grid(m) for _, _, m in reader.messages({'/map'})]
