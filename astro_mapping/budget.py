@@ -23,7 +23,7 @@ import numpy as np
 
 from astro_mapping.layers import DESCRIPTOR_BYTES, LongTermMap, Place
 from astro_slam.backend.vocabulary import Vocabulary
-from astro_slam.transforms import inverse, yaw_of
+from astro_slam.transforms import yaw_of
 
 LANDMARK_BYTES = 8 + 12 + DESCRIPTOR_BYTES + 5 * 4  # id, xyz, descriptor, five counters
 PLACE_BYTES = 8 + 8 + 4 + 4 + 7 * 8  # id, stamp, session, room, pose
@@ -146,8 +146,7 @@ def _thin_places(m: LongTermMap, score: dict[int, float], p: BudgetParams) -> li
 
 def _in_view(m: LongTermMap, place: Place, rows: np.ndarray, max_depth_m: float) -> np.ndarray:
     """Which landmarks (rows) fall in the place's image, in front of it and within reach."""
-    T_cam_map = inverse(place.T_map_base @ m.T_base_camera)
-    xyz = m.landmarks.xyz[rows].astype(float) @ T_cam_map[:3, :3].T + T_cam_map[:3, 3]
+    xyz = m.in_camera(place, rows)
     z = xyz[:, 2]
     front = (z > 0.1) & (z < max_depth_m)
     uv = xyz[:, :2] / np.where(front, z, 1.0)[:, None] * m.K[[0, 1], [0, 1]] + m.K[:2, 2]

@@ -186,6 +186,12 @@ class LongTermMap:
     next_place_id: int = 0
     features: str = 'orb'  # the extractor whose descriptors the landmarks carry
 
+    def in_camera(self, place: Place, rows: np.ndarray) -> np.ndarray:
+        """(N, 3) positions of the landmarks at `rows` in the place's camera frame."""
+        T_map_cam = place.T_map_base @ self.T_base_camera
+        R, t = T_map_cam[:3, :3], T_map_cam[:3, 3]
+        return (self.landmarks.xyz[rows].astype(float) - t) @ R
+
     @staticmethod
     def empty(resolution_m: float, frame_id: str = 'map', features: str = 'orb') -> LongTermMap:
         return LongTermMap(

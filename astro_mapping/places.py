@@ -7,7 +7,6 @@ from astro_mapping.layers import LongTermMap
 from astro_slam.backend.core import MapPlace
 from astro_slam.backend.place_model import PlaceEncoder
 from astro_slam.backend.verification import KeyframeView
-from astro_slam.transforms import inverse
 
 
 def map_places(m: LongTermMap, vocabulary: PlaceEncoder | None = None) -> list[MapPlace]:
@@ -18,8 +17,7 @@ def map_places(m: LongTermMap, vocabulary: PlaceEncoder | None = None) -> list[M
     out = []
     for place in m.places:
         rows = rows_of(place.landmark_ids)
-        T_cam_map = inverse(place.T_map_base @ m.T_base_camera)
-        xyz = m.landmarks.xyz[rows].astype(float) @ T_cam_map[:3, :3].T + T_cam_map[:3, 3]
+        xyz = m.in_camera(place, rows)
         front = xyz[:, 2] > 1e-3
         xyz, rows = xyz[front], rows[front]
         xy = xyz[:, :2] / xyz[:, 2:3] * m.K[[0, 1], [0, 1]] + m.K[:2, 2]
