@@ -46,9 +46,12 @@ def test_first_session_saves_a_map_with_every_layer(runs):
     saves = _run(first)['nodes']['map_server']['diagnostics']['saves']
     assert saves and saves[0]['session'] == 1
     assert saves[0]['places'] >= 2 and saves[0]['landmarks'] > 100
-    # A first session keeps what it saw, but for what only a place crowding a better one saw
-    # outside the better one's view (that place goes, and a place holds one view's worth).
-    assert 0.95 * saves[0]['new'] <= saves[0]['landmarks'] <= saves[0]['new']
+    # A first session, far within its budget, keeps what it saw: no landmark is weak yet and
+    # none goes for the budget. Only what a place crowding a better one saw outside the better
+    # one's view goes with that place (a place holds one view's worth).
+    pruned = saves[0]['pruned']
+    assert pruned['weak_landmarks'] == pruned['budget_landmarks'] == pruned['budget_places'] == 0
+    assert saves[0]['landmarks'] <= saves[0]['new']
     assert saves[0]['file_bytes'] > 0
     with BagReader(first / 'bag') as reader:
         grids = [from_occupancy_grid(m) for _, _, m in reader.messages({'/map'})]
@@ -75,15 +78,21 @@ def test_second_session_relocalizes_at_the_start_and_merges(runs):
     assert backend['map_places'] >= 2 and not backend['map_error']
     relocs = backend['relocalizations']
     assert relocs and relocs[0]['keyframes'] <= 4, relocs
-    # The same session again, relocalized in the first run's map: the poses agree.
+    # Found on a keyframe within a second of the first (keyframes reach the backend a second
+    # after they were taken, once their landmarks passed the VO's depth check).
+    assert relocs[0]['found_ns'] - relocs[0]['requested_ns'] <= 1e9
+    # The same session again, relocalized in the first run's map: poses from then on without
+    # a gap (over two seconds of them), and they agree.
     t1, T1 = read_tum(first / 'slam.tum')
     t2, T2 = read_tum(second / 'slam.tum')
     i, j = associate(t2, t1)
-    assert len(i) > 0.5 * len(t1)
+    assert t2[-1] - t2[0] > 2e9 and len(i) >= 0.9 * np.sum(t1 >= t2[0])
     assert np.max(np.linalg.norm(T2[i, :3, 3] - T1[j, :3, 3], axis=1)) < 0.05
     m = load(map_path)
     assert m.sessions == 2
-    assert max(p.session for p in m.places) == 2
+    # Replayed on the same path, its places crowd the first run's and go, or replace them;
+    # what its keyframes saw again counts a second session.
+    assert (m.landmarks.sessions_seen == 2).mean() > 0.5
     reobserved = _run(second)['nodes']['map_server']['diagnostics']['saves'][-1]['reobserved']
     assert (
         reobserved

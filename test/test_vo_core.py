@@ -10,7 +10,8 @@ from scipy.spatial.transform import Rotation
 from astro_slam.eval.trajectory import evaluate, umeyama
 from astro_slam.transforms import inverse, make_transform
 from astro_slam.vo.association import StereoDepth
-from astro_slam.vo.features import Features
+from astro_slam.vo.config import VisualOdometryConfig
+from astro_slam.vo.features import Features, make_extractor
 from astro_slam.vo.local_map import LocalMap, depth_information
 from astro_slam.vo.matching import best_pairs, match_projected
 from astro_slam.vo.pose import (
@@ -20,6 +21,7 @@ from astro_slam.vo.pose import (
     solve_pnp,
     with_prior,
 )
+from astro_slam.vo.tracker import Frame, Tracker
 
 K = np.array([[460.0, 0, 319.5], [0, 460.0, 239.5], [0, 0, 1]])
 
@@ -107,6 +109,41 @@ def test_landmarks_that_keep_failing_the_pose_are_dropped_and_static_ones_kept()
     assert lm.removed_moving == 3 and lm.confirmed(2).all()
 
 
+def test_depth_check_drops_landmarks_walking_away_and_keeps_static_ones():
+    """The camera drives forward 1 cm per frame; 100 landmarks 3 m ahead are static and 20,
+    on a person walking away, move 3 cm per frame farther. Depth is measured with the stereo
+    noise the check assumes (0.25 px of disparity at f B = 36.8); default parameters."""
+    rng = np.random.default_rng(5)
+    config = VisualOdometryConfig()
+    tracker = Tracker(config, make_extractor('orb', 100))
+    n = 120
+    points = np.column_stack([rng.uniform(-1, 1, n), rng.uniform(-0.5, 0.5, n), np.full(n, 3.0)])
+    noise = 0.25 / 36.8
+    info = depth_information(points, np.eye(3), noise * points[:, 2] ** 2, 1.0, K[0, 0])
+    tracker.map.add(points, info, np.zeros((n, 32), np.uint8), 0, 0)
+    walker = np.arange(n) >= 100
+    kept = []
+    for frame in range(1, config.depth_check_frames + 1):
+        tracker.frame_index = frame
+        tracker.T_cw = inverse(make_transform(t=[0, 0, 0.01 * frame]))
+        truth_c = tracker.map.position @ tracker.T_cw[:3, :3].T + tracker.T_cw[:3, 3]
+        truth_c[walker[tracker.map.ids], 2] += 0.03 * frame
+
+        def depth_at(xy, expected, gray, z=truth_c[:, 2]):
+            return z / (1 - rng.normal(0, 0.25, len(z)) * z / 36.8)
+
+        image = Frame(frame, np.zeros((480, 640), np.uint8), K, None, noise, depth_at)
+        uv, _ = project(tracker.T_cw, tracker.map.position, K)
+        features = Features(uv, np.zeros(len(uv), int), np.zeros((len(uv), 32), np.uint8))
+        index = np.arange(len(tracker.map))
+        tracker._check_depth(image, image.gray, features, index, index, {})
+        tracker.map.prune(0, 8, frame, confirm_frames=0)
+        kept.append(tracker.map.ids)
+    assert len(kept[0]) == n  # the first check only takes the reference
+    assert not walker[kept[-1]].any()  # 42 cm away from it at the last check
+    assert (~walker[kept[-1]]).sum() >= 90  # each check has a false alarm rate, a few in all
+
+
 def test_stereo_depth_is_sub_pixel_on_a_textured_plane():
     rng = np.random.default_rng(3)
     texture = rng.integers(0, 256, (480, 700), dtype=np.uint8)
@@ -125,6 +162,27 @@ def test_stereo_depth_is_sub_pixel_on_a_textured_plane():
     z = points[:, 2]
     assert np.isfinite(z).mean() > 0.8
     assert np.nanmedian(np.abs(z - 2.0)) < 0.01  # 0.5 %: a tenth of a pixel of disparity
+
+
+def test_stereo_depth_at_given_pixels_finds_the_plane_from_a_wrong_guess():
+    """The per-frame depth check guesses from the landmark; a person who walked 30 cm on
+    must come back at their new depth, not at the guess."""
+    import cv2
+
+    rng = np.random.default_rng(4)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (480, 700), dtype=np.uint8), (5, 5), 1.0)
+    shift = np.float32([[1, 0, -18.4], [0, 1, 0]])  # a plane at 2 m with f B = 36.8
+    left = texture[:, 40:680].copy()
+    right = cv2.warpAffine(texture, shift, (700, 480), flags=cv2.INTER_CUBIC)[:, 40:680]
+    xy = np.column_stack([rng.uniform(150, 600, 200), rng.uniform(20, 460, 200)])
+    stereo = StereoDepth(36.8, 0.4, 6.0)
+    for guess in (1.75, 2.0, 2.3):
+        z = stereo.at(left, right, xy, np.full(200, guess))
+        assert np.isfinite(z).mean() > 0.9
+        assert np.nanmedian(np.abs(z - 2.0)) < 0.01
+    # Where the right image holds something else, there is no depth rather than a wrong one.
+    z = stereo.at(left, rng.integers(0, 256, right.shape, dtype=np.uint8), xy, np.full(200, 2.0))
+    assert np.isfinite(z).mean() < 0.2
 
 
 def test_semi_global_stereo_locks_to_sixteenths_but_averages_out():

@@ -111,7 +111,7 @@ def test_learned_features_track_the_walk_and_feed_the_backend(walk_bag, tmp_path
 
 def _keyframes(folder):
     with BagReader(folder / 'bag') as reader:
-        # A keyframe goes out confirm_frames after it was taken: its header has the image stamp.
+        # A keyframe goes out depth_check_frames late; its header has the image stamp.
         return [(header_ns(m), cloud_to_array(m)) for _, _, m in reader.messages({'/vo/keyframe'})]
 
 
@@ -147,11 +147,6 @@ def test_keyframe_landmarks_lie_on_the_static_home(session):
     assert agree / total > 0.95
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='issue 4: a person walking along the optical axis passes the per-frame checks; '
-    '17 % of these keyframe landmarks lie on them (docs/BENCHMARKS.md)',
-)
 def test_keyframe_landmarks_are_not_on_a_person_walking_down_the_hallway(tmp_path):
     """Home 2: a person walks away down the hallway ahead of the robot. Each landmark is held
     against the home rendered at the true pose with the person and without: on the person

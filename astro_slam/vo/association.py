@@ -115,19 +115,8 @@ class StereoDepth:
         index = np.flatnonzero(coarse > 0)
         if len(index) == 0:
             return points
-        p_left = left.xy[index].reshape(-1, 1, 2).astype(np.float32)
-        guess = p_left.copy()
-        guess[:, 0, 0] -= coarse[index]
-        refined, status = _flow(left_gray, right_gray, p_left, guess)
-        # Back from the right image: an occluded or repeated-texture match does not return.
-        back, back_status = _flow(right_gray, left_gray, refined, p_left)
-        returned = np.linalg.norm(back.reshape(-1, 2) - left.xy[index], axis=1) <= 0.5
-        status = status.reshape(-1) & back_status.reshape(-1) & returned
-        refined, guess = refined.reshape(-1, 2), guess.reshape(-1, 2)
-        fine = left.xy[index, 0] - refined[:, 0]
-        ok = status.reshape(-1).astype(bool)
-        ok &= np.abs(refined[:, 1] - left.xy[index, 1]) <= 1.0
-        ok &= np.abs(refined[:, 0] - guess[:, 0]) <= 1.0
+        fine, ok = self._refine(left_gray, right_gray, left.xy[index], coarse[index])
+        ok &= np.abs(fine - coarse[index]) <= 1.0
         if self.semi_global:
             fine = coarse[index]  # Lucas-Kanade only vets it: its windows lean (above)
         ok &= (fine >= self.min_disparity) & (fine <= self.max_disparity)
@@ -135,26 +124,73 @@ class StereoDepth:
         points[keep] = back_project(left.xy[keep], self.focal_baseline / fine[ok], K)
         return points
 
+    def at(
+        self, left_gray: np.ndarray, right_gray: np.ndarray, xy: np.ndarray, z_guess: np.ndarray
+    ) -> np.ndarray:
+        """Depth at given left pixels (NaN where none), matched into the right image from the
+        disparity of z_guess: a few dozen keypoints per frame, without a disparity map."""
+        z = np.full(len(xy), np.nan)
+        if len(xy) == 0:
+            return z
+        if self.smoothing_px > 0:
+            left_gray = cv2.GaussianBlur(left_gray, (0, 0), self.smoothing_px)
+            right_gray = cv2.GaussianBlur(right_gray, (0, 0), self.smoothing_px)
+        disparity, ok = self._refine(left_gray, right_gray, xy, self.focal_baseline / z_guess)
+        ok &= (disparity >= self.min_disparity) & (disparity <= self.max_disparity)
+        z[ok] = self.focal_baseline / disparity[ok]
+        return z
+
+    @staticmethod
+    def _refine(
+        left_gray: np.ndarray, right_gray: np.ndarray, xy: np.ndarray, guess: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Lucas-Kanade disparities of left pixels from guessed ones, and whether each holds:
+        it must come back to its pixel from the right image (an occluded or repeated-texture
+        match does not) and stay on its row."""
+        p_left = xy.reshape(-1, 1, 2).astype(np.float32)
+        start = p_left.copy()
+        start[:, 0, 0] -= guess
+        refined, status = _flow(left_gray, right_gray, p_left, start)
+        back, back_status = _flow(right_gray, left_gray, refined, p_left)
+        refined = refined.reshape(-1, 2)
+        ok = (status.reshape(-1) & back_status.reshape(-1)).astype(bool)
+        ok &= np.linalg.norm(back.reshape(-1, 2) - xy, axis=1) <= 0.5
+        ok &= np.abs(refined[:, 1] - xy[:, 1]) <= 1.0
+        return xy[:, 0] - refined[:, 0], ok
+
 
 def depth_points(
     depth_m: np.ndarray, left: Features, K: np.ndarray, min_depth_m: float, max_depth_m: float
 ) -> np.ndarray:
-    """Points of the keypoints from a depth image registered to the colour image.
+    """Points of the keypoints from a depth image registered to the colour image (NaN where
+    none; see depth_at_pixels)."""
+    z = depth_at_pixels(depth_m, left.xy, min_depth_m, max_depth_m)
+    points = np.full((len(left), 3), np.nan)
+    ok = np.isfinite(z)
+    points[ok] = back_project(left.xy[ok], z[ok], K)
+    return points
 
-    The depth is the median of the valid 3x3 neighbours, and a keypoint on a depth edge (the
+
+def depth_at_pixels(
+    depth_m: np.ndarray, xy: np.ndarray, min_depth_m: float, max_depth_m: float
+) -> np.ndarray:
+    """Depth at pixels of a registered depth image, NaN where none.
+
+    The depth is the median of the valid 3x3 neighbours, and a pixel on a depth edge (the
     neighbours disagree by over 5 %) gets none: a corner's depth is ambiguous there.
     """
-    points = np.full((len(left), 3), np.nan)
-    if len(left) == 0:
-        return points
+    z = np.full(len(xy), np.nan)
+    if len(xy) == 0:
+        return z
     h, w = depth_m.shape
-    u = np.clip(np.round(left.xy[:, 0]).astype(int), 1, w - 2)
-    v = np.clip(np.round(left.xy[:, 1]).astype(int), 1, h - 2)
+    u = np.clip(np.round(xy[:, 0]).astype(int), 1, w - 2)
+    v = np.clip(np.round(xy[:, 1]).astype(int), 1, h - 2)
     patches = np.stack([depth_m[v + dv, u + du] for dv in (-1, 0, 1) for du in (-1, 0, 1)], axis=1)
     with warnings.catch_warnings():  # all-NaN patches are expected: no depth there
         warnings.simplefilter('ignore', RuntimeWarning)
-        z = np.nanmedian(patches, axis=1)
+        median = np.nanmedian(patches, axis=1)
         spread = np.nanmax(patches, axis=1) - np.nanmin(patches, axis=1)
-    ok = np.isfinite(z) & (z >= min_depth_m) & (z <= max_depth_m) & (spread <= 0.05 * z)
-    points[ok] = back_project(left.xy[ok], z[ok], K)
-    return points
+    ok = np.isfinite(median) & (median >= min_depth_m) & (median <= max_depth_m)
+    ok &= spread <= 0.05 * median
+    z[ok] = median[ok]
+    return z

@@ -11,6 +11,7 @@ Frames: the camera extrinsics T_base_camera come from TF (/tf_static).
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -35,7 +36,7 @@ from astro_slam.msgs.poses import from_odometry, to_odometry
 from astro_slam.msgs.time import header_ns
 from astro_slam.transforms import inverse
 from astro_slam.types import DiagnosticStatus, OdometryEstimate
-from astro_slam.vo.association import StereoDepth, depth_points
+from astro_slam.vo.association import StereoDepth, depth_at_pixels, depth_points
 from astro_slam.vo.camera_input import Rectifier, to_depth_m, to_gray
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import Features, make_extractor
@@ -145,22 +146,34 @@ class VisualOdometry(Component):
             raise InvalidMessage('right camera_info has no baseline (P[0,3] must be -fx * B)')
         stereo = self._stereo_depth(left_rect.K[0, 0] * baseline)
 
+        @functools.cache
+        def right_gray() -> np.ndarray:  # decoded only in frames that need depth
+            return self.tracker.normalise(right_rect(to_gray(right_msg)))
+
         def depth_of(features: Features, gray: np.ndarray) -> np.ndarray:
-            right_gray = self.tracker.normalise(right_rect(to_gray(right_msg)))
-            return stereo(gray, right_gray, features, left_rect.K)
+            return stereo(gray, right_gray(), features, left_rect.K)
+
+        def depth_at(xy: np.ndarray, expected: np.ndarray, gray: np.ndarray) -> np.ndarray:
+            return stereo.at(gray, right_gray(), xy, expected)
 
         noise = self.config.stereo_disparity_sigma_px / stereo.focal_baseline
-        self._process(left_msg, left_rect, depth_of, noise)
+        self._process(left_msg, left_rect, depth_of, noise, depth_at)
 
     def on_rgbd(self, color_msg: Any, depth_msg: Any) -> None:
         (rect,) = self._cameras('left')
         c = self.config
 
-        def depth_of(features: Features, gray: np.ndarray) -> np.ndarray:
-            depth = rect(to_depth_m(depth_msg), cv2.INTER_NEAREST)
-            return depth_points(depth, features, rect.K, c.min_depth_m, c.max_depth_m)
+        @functools.cache
+        def depth_m() -> np.ndarray:
+            return rect(to_depth_m(depth_msg), cv2.INTER_NEAREST)
 
-        self._process(color_msg, rect, depth_of, c.rgbd_depth_noise)
+        def depth_of(features: Features, gray: np.ndarray) -> np.ndarray:
+            return depth_points(depth_m(), features, rect.K, c.min_depth_m, c.max_depth_m)
+
+        def depth_at(xy: np.ndarray, expected: np.ndarray, gray: np.ndarray) -> np.ndarray:
+            return depth_at_pixels(depth_m(), xy, c.min_depth_m, c.max_depth_m)
+
+        self._process(color_msg, rect, depth_of, c.rgbd_depth_noise, depth_at)
 
     def _stereo_depth(self, focal_baseline: float) -> StereoDepth:
         """The block matcher, rebuilt only when the calibration changes."""
@@ -184,7 +197,9 @@ class VisualOdometry(Component):
 
     # -- tracking and outputs --------------------------------------------------------------
 
-    def _process(self, msg: Any, rect: Rectifier, depth_of: Any, depth_noise: float) -> None:
+    def _process(
+        self, msg: Any, rect: Rectifier, depth_of: Any, depth_noise: float, depth_at: Any
+    ) -> None:
         start = time.process_time()
         t_ns = header_ns(msg)
         camera_frame = str(msg.header.frame_id) or rect.model.frame_id
@@ -194,7 +209,7 @@ class VisualOdometry(Component):
             reason = f'no TF {self.config.base_frame} <- {camera_frame}'
             self._publish_status(TrackResult(t_ns, LOST, reason))
             return
-        frame = Frame(t_ns, rect(to_gray(msg)), rect.K, depth_of, depth_noise)
+        frame = Frame(t_ns, rect(to_gray(msg)), rect.K, depth_of, depth_noise, depth_at)
         self.counts['frames'] += 1
         result = self.tracker.process(frame, T_bc, self.prior.pose_at(t_ns))
         result.stats['latency_ms'] = (time.process_time() - start) * 1e3

@@ -96,6 +96,19 @@ class VisualOdometryConfig:
         'Frames in which a new landmark must fit the pose before it is published: rejects '
         'people and pets.',
     )
+    depth_check_frames: int = param(
+        15,
+        "Frames after its birth in which a new landmark's depth is measured again where the "
+        'pose fits it, and compared with the first of those measurements; keyframes are '
+        'published after this many frames (1 s at 15 Hz): by then a person walking along the '
+        'optical axis has moved several depth sigmas. 0: no check.',
+    )
+    depth_check_sigma: float = param(
+        3.0,
+        'A landmark whose depth changed otherwise than the camera moved, by more than this many '
+        'standard deviations of the difference of two depth measurements '
+        '(stereo_disparity_sigma_px or rgbd_depth_noise), has moved and is dropped.',
+    )
     reinit_after_frames: int = param(
         8, 'Failed frames in a row (with usable images) before tracking restarts.'
     )

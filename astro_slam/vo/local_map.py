@@ -44,6 +44,9 @@ class LocalMap:
         self.born_frame = np.zeros(0, int)
         self.hits = np.zeros(0, int)  # later frames in which it was an inlier
         self.misses = np.zeros(0, int)  # frames in which it was matched but an outlier
+        # Where the first depth check after birth measured it (NaN until then): later checks
+        # compare with that measurement, whose biases theirs share.
+        self.reference = np.zeros((0, 3))
         self.next_id = 0
         self.removed_moving = 0  # landmarks dropped as inconsistent with the static scene
 
@@ -76,6 +79,7 @@ class LocalMap:
         self.born_frame = np.concatenate([self.born_frame, np.full(n, frame)])
         self.hits = np.concatenate([self.hits, np.zeros(n, int)])
         self.misses = np.concatenate([self.misses, np.zeros(n, int)])
+        self.reference = np.vstack([self.reference, np.full((n, 3), np.nan)])
         return ids
 
     def fuse(
@@ -149,6 +153,7 @@ class LocalMap:
             'born_frame',
             'hits',
             'misses',
+            'reference',
         ):
             setattr(self, name, getattr(self, name)[mask])
 

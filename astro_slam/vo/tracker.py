@@ -5,9 +5,11 @@ velocity), match the local map around its predicted projections, solve PnP RANSA
 robustly, check the result against the prior (a rigid group of matches that moves otherwise,
 such as a person walking towards the camera, is dropped), weigh it with the prior by their
 information, update the landmark statistics, and decide on a keyframe. Keyframes add landmarks
-from depth (stereo or RGB-D) and are handed out `confirm_frames` later, when their new
-landmarks have shown that they do not move. Optionally (`bridge_with_prior`) a frame the
-local map no longer explains becomes a keyframe at the prior's pose instead of being lost.
+from depth (stereo or RGB-D) and are handed out `depth_check_frames` later, when their new
+landmarks have shown that they do not move: they fitted the pose in `confirm_frames` frames,
+and their depth, measured again in each frame, changed as the camera moved. Optionally
+(`bridge_with_prior`) a frame the local map no longer explains becomes a keyframe at the
+prior's pose instead of being lost.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from astro_slam.transforms import inverse, rotation_deg, yaw_of
+from astro_slam.vo.association import back_project
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import FeatureExtractor, Features
 from astro_slam.vo.image_quality import ImageQuality, Normaliser, measure
@@ -53,6 +56,8 @@ class Frame:
     K: np.ndarray
     depth_of: Callable[[Features, np.ndarray], np.ndarray]  # (features, normalised grey) -> points
     depth_noise: float  # depth sigma over depth squared (1/m): stereo sigma_d / (f B)
+    # (pixels, expected depths, normalised grey) -> depths at those pixels, NaN where none
+    depth_at: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 @dataclass
@@ -193,6 +198,7 @@ class Tracker:
         if prior_T_ob is not None and inliers >= c.min_inliers:
             self.anchor = (self.T_cw, prior_T_ob)
 
+        self._check_depth(frame, gray, features, map_index[solution.inliers], inlier_kp, stats)
         clock = _lap(stats, 'ms_map_update', clock)
         if self._needs_keyframe(frame.t_ns, inliers):
             stats['keyframe'] = 1
@@ -353,6 +359,50 @@ class Tracker:
         inliers[rest[other.inliers]] = True
         return PoseSolution(other.T_cw, inliers, other.information, other.rms_px)
 
+    def _check_depth(
+        self,
+        frame: Frame,
+        gray: np.ndarray,
+        features: Features,
+        index: np.ndarray,
+        kp: np.ndarray,
+        stats: dict,
+    ) -> None:
+        """Measures again the depth of young landmarks the pose fitted, and drops those whose
+        depth changed otherwise than the camera moved.
+
+        A person walking along the optical axis (away down a hallway ahead of the robot) moves
+        their keypoints in the image almost as a static point farther away would: the pose
+        fits them, and only their depth, changing faster than the robot moves, gives them away.
+        Each check compares with the landmark's first check, not with its keyframe depth: the
+        same matcher on nearly the same view shares its biases, so the test can be tight.
+        """
+        c = self.config
+        if c.depth_check_frames <= 0 or frame.depth_at is None:
+            return
+        age = self.frame_index - self.map.born_frame[index]
+        young = (age > 0) & (age <= c.depth_check_frames)
+        if not young.any():
+            return
+        index, kp = index[young], kp[young]
+        assert self.T_cw is not None
+        points_c = self.map.position[index] @ self.T_cw[:3, :3].T + self.T_cw[:3, 3]
+        z = frame.depth_at(features.xy[kp], points_c[:, 2], gray)
+        measured = np.isfinite(z)
+        reference = self.map.reference[index]
+        first = measured & np.isnan(reference[:, 0])
+        again = measured & ~first
+        T_wc = inverse(self.T_cw)
+        seen_c = back_project(features.xy[kp[first]], z[first], frame.K)
+        self.map.reference[index[first]] = seen_c @ T_wc[:3, :3].T + T_wc[:3, 3]
+        expected = reference[again] @ self.T_cw[2, :3] + self.T_cw[2, 3]
+        # Two measurements of the same noise: their difference has sqrt(2) times its sigma.
+        sigma = np.sqrt(2.0) * frame.depth_noise * expected**2
+        moved = np.abs(z[again] - expected) > c.depth_check_sigma * sigma
+        self.map.mark_moving(index[again][moved])
+        stats['depth_checked'] = int(again.sum())
+        stats['depth_moved'] = int(moved.sum())
+
     def _fail(
         self, frame: Frame, reason: str, quality: ImageQuality, stats: dict | None = None
     ) -> TrackResult:
@@ -509,9 +559,11 @@ class Tracker:
         self.last_kf = (frame.t_ns, self.T_cw.copy(), max(len(tracked_kp), 1))
 
     def _ready_keyframes(self) -> list[Keyframe]:
-        """Keyframes whose new landmarks had confirm_frames frames to prove they are static."""
+        """Keyframes whose new landmarks had confirm_frames (and depth_check_frames) frames to
+        prove they are static."""
         c = self.config
-        ready = [p for p in self.pending if self.frame_index - p.frame_index >= c.confirm_frames]
+        delay = max(c.confirm_frames, c.depth_check_frames)
+        ready = [p for p in self.pending if self.frame_index - p.frame_index >= delay]
         self.pending = [p for p in self.pending if p not in ready]
         out = []
         confirmed = self.map.confirmed(c.confirm_frames)
