@@ -30,7 +30,14 @@ from astro_slam.sim.simulate import simulate
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
 
-STAGES = ('ms_features', 'ms_match_and_pose', 'ms_map_update', 'ms_keyframe', 'ms_prune')
+STAGES = (
+    'ms_features',
+    'ms_match_and_pose',
+    'ms_map_update',
+    'ms_depth_check',
+    'ms_keyframe',
+    'ms_prune',
+)
 
 
 def run(seed: int, light: float, duration: float, work: Path, config: Path | None = None) -> dict:
@@ -69,7 +76,8 @@ def run(seed: int, light: float, duration: float, work: Path, config: Path | Non
         'wheel_rpe_pct': round(wheel.rpe_trans_pct, 2),
         'median_latency_ms': round(statistics.median(float(v['latency_ms']) for v in tracked), 1),
         'stages_ms': {
-            s: round(statistics.median(float(v[s]) for v in tracked if s in v), 2) for s in STAGES
+            s: round(statistics.median([float(v[s]) for v in tracked if s in v] or [0.0]), 2)
+            for s in STAGES
         },
         'lost_reasons': sorted({v['reason'] for v in values if v.get('reason')}),
     }
@@ -114,7 +122,7 @@ def markdown(rows: list[dict]) -> str:
     lines = [
         '| home | light | path | tracked | VO ATE | VO RPE | wheel ATE | wheel RPE '
         '| VO distance / true | median latency '
-        '| features / match and pose / keyframe (median ms) | lost because |',
+        '| features / match and pose / depth check / keyframe (median ms) | lost because |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in rows:
@@ -126,7 +134,8 @@ def markdown(rows: list[dict]) -> str:
             f'| {r["vo_rpe_pct"]:.2f} % | {r["wheel_ate_cm"]:.2f} cm | {r["wheel_rpe_pct"]:.2f} % '
             f'| {r["vo_distance_ratio"]:.4f} '
             f'| {r["median_latency_ms"]} ms '
-            f'| {st["ms_features"]} / {st["ms_match_and_pose"]} / {st["ms_keyframe"]} '
+            f'| {st["ms_features"]} / {st["ms_match_and_pose"]} / {st["ms_depth_check"]} '
+            f'/ {st["ms_keyframe"]} '
             f'| {", ".join(r["lost_reasons"]) or "-"} |'
         )
     return '\n'.join(lines)

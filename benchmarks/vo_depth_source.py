@@ -98,6 +98,12 @@ class _ReplacedDepth:
         out[index] = back_project(left.xy[index], fb / disparity[ok], K)
         return out
 
+    def at(
+        self, left_gray: np.ndarray, right_gray: np.ndarray, xy: np.ndarray, z_guess: np.ndarray
+    ) -> np.ndarray:
+        """The VO's per-frame depth check stays on stereo: it compares stereo with stereo."""
+        return self.stereo.at(left_gray, right_gray, xy, z_guess)
+
 
 class DepthSourceVO(VisualOdometry):
     """The VO with its stereo depth replaced (see the module docstring); set by `run`."""

@@ -140,15 +140,20 @@ class VisualOdometry(Component):
         self.prior.add(odom.t_ns, odom.T, odom.twist)
 
     def on_stereo(self, left_msg: Any, right_msg: Any) -> None:
+        start = time.process_time()
         left_rect, right_rect = self._cameras('left', 'right')
         baseline = right_rect.model.baseline_m
         if baseline <= 0:
             raise InvalidMessage('right camera_info has no baseline (P[0,3] must be -fx * B)')
         stereo = self._stereo_depth(left_rect.K[0, 0] * baseline)
 
+        # Decoded before tracking, so that a corrupt right image drops the frame before the
+        # tracker's state changes; normalised only in frames that need depth.
+        right_raw = right_rect(to_gray(right_msg))
+
         @functools.cache
-        def right_gray() -> np.ndarray:  # decoded only in frames that need depth
-            return self.tracker.normalise(right_rect(to_gray(right_msg)))
+        def right_gray() -> np.ndarray:
+            return self.tracker.normalise(right_raw)
 
         def depth_of(features: Features, gray: np.ndarray) -> np.ndarray:
             return stereo(gray, right_gray(), features, left_rect.K)
@@ -157,23 +162,22 @@ class VisualOdometry(Component):
             return stereo.at(gray, right_gray(), xy, expected)
 
         noise = self.config.stereo_disparity_sigma_px / stereo.focal_baseline
-        self._process(left_msg, left_rect, depth_of, noise, depth_at)
+        self._process(left_msg, left_rect, depth_of, noise, depth_at, start)
 
     def on_rgbd(self, color_msg: Any, depth_msg: Any) -> None:
+        start = time.process_time()
         (rect,) = self._cameras('left')
         c = self.config
 
-        @functools.cache
-        def depth_m() -> np.ndarray:
-            return rect(to_depth_m(depth_msg), cv2.INTER_NEAREST)
+        depth_m = rect(to_depth_m(depth_msg), cv2.INTER_NEAREST)  # before tracking, as stereo
 
         def depth_of(features: Features, gray: np.ndarray) -> np.ndarray:
-            return depth_points(depth_m(), features, rect.K, c.min_depth_m, c.max_depth_m)
+            return depth_points(depth_m, features, rect.K, c.min_depth_m, c.max_depth_m)
 
         def depth_at(xy: np.ndarray, expected: np.ndarray, gray: np.ndarray) -> np.ndarray:
-            return depth_at_pixels(depth_m(), xy, c.min_depth_m, c.max_depth_m)
+            return depth_at_pixels(depth_m, xy, c.min_depth_m, c.max_depth_m)
 
-        self._process(color_msg, rect, depth_of, c.rgbd_depth_noise, depth_at)
+        self._process(color_msg, rect, depth_of, c.rgbd_depth_noise, depth_at, start)
 
     def _stereo_depth(self, focal_baseline: float) -> StereoDepth:
         """The block matcher, rebuilt only when the calibration changes."""
@@ -198,9 +202,15 @@ class VisualOdometry(Component):
     # -- tracking and outputs --------------------------------------------------------------
 
     def _process(
-        self, msg: Any, rect: Rectifier, depth_of: Any, depth_noise: float, depth_at: Any
+        self,
+        msg: Any,
+        rect: Rectifier,
+        depth_of: Any,
+        depth_noise: float,
+        depth_at: Any,
+        start: float,
     ) -> None:
-        start = time.process_time()
+        """Tracks one image; start is the CPU time when its callback began (latency)."""
         t_ns = header_ns(msg)
         camera_frame = str(msg.header.frame_id) or rect.model.frame_id
         T_bc = self.io.lookup_transform(self.config.base_frame, camera_frame, 0)

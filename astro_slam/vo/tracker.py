@@ -198,8 +198,9 @@ class Tracker:
         if prior_T_ob is not None and inliers >= c.min_inliers:
             self.anchor = (self.T_cw, prior_T_ob)
 
-        self._check_depth(frame, gray, features, map_index[solution.inliers], inlier_kp, stats)
         clock = _lap(stats, 'ms_map_update', clock)
+        if self._check_depth(frame, gray, features, map_index[solution.inliers], inlier_kp, stats):
+            clock = _lap(stats, 'ms_depth_check', clock)
         if self._needs_keyframe(frame.t_ns, inliers):
             stats['keyframe'] = 1
             self._add_keyframe(
@@ -367,9 +368,9 @@ class Tracker:
         index: np.ndarray,
         kp: np.ndarray,
         stats: dict,
-    ) -> None:
+    ) -> bool:
         """Measures again the depth of young landmarks the pose fitted, and drops those whose
-        depth changed otherwise than the camera moved.
+        depth changed otherwise than the camera moved; whether there were any to measure.
 
         A person walking along the optical axis (away down a hallway ahead of the robot) moves
         their keypoints in the image almost as a static point farther away would: the pose
@@ -379,11 +380,11 @@ class Tracker:
         """
         c = self.config
         if c.depth_check_frames <= 0 or frame.depth_at is None:
-            return
+            return False
         age = self.frame_index - self.map.born_frame[index]
         young = (age > 0) & (age <= c.depth_check_frames)
         if not young.any():
-            return
+            return False
         index, kp = index[young], kp[young]
         assert self.T_cw is not None
         points_c = self.map.position[index] @ self.T_cw[:3, :3].T + self.T_cw[:3, 3]
@@ -402,6 +403,7 @@ class Tracker:
         self.map.mark_moving(index[again][moved])
         stats['depth_checked'] = int(again.sum())
         stats['depth_moved'] = int(moved.sum())
+        return True
 
     def _fail(
         self, frame: Frame, reason: str, quality: ImageQuality, stats: dict | None = None
