@@ -54,3 +54,11 @@ def test_relocalization_time_is_from_the_put_down_and_its_first_pose_is_checked(
     assert bad.wrong
     (never,) = score_relocalizations([kidnap], [], slam_t, slam_T, gt_t, gt_T)
     assert never.time_s is None
+    # Found on a keyframe of 43 s that reached the backend a second later: the first pose,
+    # and so the time, comes then.
+    late = slam_t < 30 * S
+    late |= slam_t >= 44 * S
+    (slow,) = score_relocalizations(
+        [kidnap], [{'found_ns': 43 * S}], slam_t[late], slam_T[late], gt_t, gt_T
+    )
+    assert abs(slow.time_s - 4.0) < 1e-9

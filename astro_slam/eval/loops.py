@@ -114,9 +114,15 @@ def score_relocalizations(
             continue
         before = slam_t < lift
         ei, ri = associate(slam_t[before], gt_t)
+        # The time runs to the first pose published, not to the stamp of the keyframe it was
+        # found on: that keyframe reached the backend up to a second after it was taken.
         after = np.flatnonzero(slam_t >= found[0])
-        if len(ei) < 3 or not len(after):
-            out.append(RelocalizationScore(put_down, (found[0] - put_down) * 1e-9, None, None))
+        if not len(after):
+            out.append(RelocalizationScore(put_down, None, None, None))
+            continue
+        seconds = (int(slam_t[after[0]]) - put_down) * 1e-9
+        if len(ei) < 3:
+            out.append(RelocalizationScore(put_down, seconds, None, None))
             continue
         align = umeyama(slam_T[before][ei][:, :3, 3], gt_T[ri][:, :3, 3])
         first = align @ slam_T[after[0]]
@@ -126,7 +132,7 @@ def score_relocalizations(
         out.append(
             RelocalizationScore(
                 put_down,
-                (found[0] - put_down) * 1e-9,
+                seconds,
                 float(np.linalg.norm(error[:3, 3])),
                 rotation_deg(error),
             )

@@ -14,7 +14,7 @@ the JSON (stable; null when the run cannot tell, e.g. no loop or no kidnap):
 - `correct_rate`: OpenLORIS-style correct rate: the share of the ground truth's duration for
   which a pose was given (within 0.1 s) within `correct_m` of the truth after the ATE alignment.
 - `reloc_time_s`: median time from a relocalization request (a kidnap's put-down, the start of
-  a session in a saved map) to the committed pose.
+  a session in a saved map) to the first pose published after it was found.
 - `reloc_score`: mean over relocalizations of exp(-t / 60 s); 0 for one whose first pose is
   wrong (over 0.3 m or 10 degrees).
 - `loop_precision`, `loop_recall`: accepted loops within 0.3 m and 10 degrees of the truth;
@@ -164,8 +164,10 @@ def relocalization_metrics(
         align = _whole_alignment(slam_t, slam_T, gt_t, gt_T)
     rows = []
     for r in relocalizations:
-        seconds = (r['found_ns'] - r['requested_ns']) * 1e-9
+        # Up to the first pose published (see loops.score_relocalizations).
         after = np.flatnonzero(slam_t >= r['found_ns'])
+        end_ns = int(slam_t[after[0]]) if len(after) else r['found_ns']
+        seconds = (end_ns - r['requested_ns']) * 1e-9
         right = None
         if align is not None and len(after):
             k = after[0]
