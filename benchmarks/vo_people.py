@@ -13,7 +13,6 @@ ATE and tracked share, the landmarks the depth check dropped, and the keyframes 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import tempfile
 from datetime import date
@@ -26,7 +25,7 @@ from astro_slam.msgs.pointcloud import cloud_to_array
 from astro_slam.msgs.time import header_ns
 from astro_slam.sim.home import load_home_yaml
 from astro_slam.sim.people_truth import count_on_people
-from astro_slam.sim.scenarios import SCENARIOS, Scenario, SessionSpec
+from astro_slam.sim.scenarios import walk_scenario
 from astro_slam.sim.session import plan_session
 from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
@@ -35,17 +34,6 @@ from astro_slam.tools.tum import read_tum
 
 SESSION_SEED = 3
 CHECKS = {'depth check (default)': '', 'no depth check': 'depth_check_frames: 0'}
-
-
-def walk_scenario() -> Scenario:
-    """The tests' walk patrol (test/conftest.py)."""
-    return dataclasses.replace(
-        SCENARIOS['tiny'],
-        sessions=(SessionSpec('walk', 6.0, people=1),),
-        camera_hz=15.0,
-        width=640,
-        height=480,
-    )
 
 
 def run(seed: int, check: str, work: Path) -> dict:

@@ -15,7 +15,7 @@ import pytest
 from astro_slam.msgs.factory import RosbagsFactory, default_factory
 from astro_slam.sim.generate import generate_home
 from astro_slam.sim.recorder import SessionRecorder
-from astro_slam.sim.scenarios import SCENARIOS, Scenario, SessionSpec
+from astro_slam.sim.scenarios import SCENARIOS, walk_scenario
 from astro_slam.sim.session import SessionPlan, plan_session
 
 
@@ -24,17 +24,6 @@ def tiny_plan(duration_s: float = 3.0, seed: int = 7) -> SessionPlan:
     spec = dataclasses.replace(scenario.sessions[0], duration_s=duration_s, people=0)
     scenario = dataclasses.replace(scenario, sessions=(spec,))
     return plan_session(generate_home(1, n_rooms=3), scenario, 0, seed, [])
-
-
-def walk_scenario() -> Scenario:
-    """6 s of a 640x480 stereo patrol with a person walking."""
-    return dataclasses.replace(
-        SCENARIOS['tiny'],
-        sessions=(SessionSpec('walk', 6.0, people=1),),
-        camera_hz=15.0,
-        width=640,
-        height=480,
-    )
 
 
 def write_sensor_bag(plan: SessionPlan, path: Path, storage: str = 'mcap') -> Path:

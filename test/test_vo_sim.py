@@ -12,8 +12,6 @@ import pytest
 
 pytest.importorskip('moderngl')
 
-from conftest import walk_scenario
-
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.framework.graph import Graph
 from astro_slam.msgs.pointcloud import cloud_to_array
@@ -22,6 +20,7 @@ from astro_slam.sim.home import load_home_yaml
 from astro_slam.sim.people_truth import count_on_people
 from astro_slam.sim.renderer import Lighting, Renderer
 from astro_slam.sim.rig import Rig
+from astro_slam.sim.scenarios import walk_scenario
 from astro_slam.sim.session import plan_session
 from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader

@@ -209,6 +209,18 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def walk_scenario() -> Scenario:
+    """6 s of a 640x480 stereo patrol at 15 Hz with a person walking: the short session with
+    cameras that the whole-stack tests and `benchmarks/vo_people.py` share."""
+    return dataclasses.replace(
+        SCENARIOS['tiny'],
+        sessions=(SessionSpec('walk', 6.0, people=1),),
+        camera_hz=15.0,
+        width=640,
+        height=480,
+    )
+
+
 def load_scenario(name_or_path: str) -> Scenario:
     """A named scenario, or one read from a YAML file with the fields of Scenario."""
     if name_or_path in SCENARIOS:
