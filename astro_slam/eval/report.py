@@ -164,7 +164,8 @@ def relocalization_metrics(
         align = _whole_alignment(slam_t, slam_T, gt_t, gt_T)
     rows = []
     for r in relocalizations:
-        # Up to the first pose published (see loops.score_relocalizations).
+        # Up to the first pose published (see loops.score_relocalizations); to the keyframe's
+        # stamp when the run ended before one was.
         after = np.flatnonzero(slam_t >= r['found_ns'])
         end_ns = int(slam_t[after[0]]) if len(after) else r['found_ns']
         seconds = (end_ns - r['requested_ns']) * 1e-9
