@@ -167,3 +167,28 @@ def test_rgbd_depth_is_millimetres_matching_the_render(tmp_path):
     # Stereo depth error grows with z^2: z^2 / (f B) * 0.05 px, about 0.4 % of z^2 here.
     assert np.median(error / truth[valid] ** 2) < 0.02
     assert np.median(error) > 0  # it is measured, not copied
+
+
+def test_a_learning_view_s_right_image_gives_the_rendered_depth_by_stereo():
+    from astro_slam.learned.views import ViewRenderer, camera_pose, lighting, robot_poses
+    from astro_slam.vo.association import StereoDepth
+    from astro_slam.vo.features import OrbExtractor
+
+    home = generate_home(5, n_rooms=3)
+    rng = np.random.default_rng(0)
+    views = ViewRenderer(home, seed=5)
+    try:
+        pose = robot_poses(home, rng, 1)[0]
+        view = views.render(camera_pose(views.rig, *pose), lighting(home, 'day', rng), 'day', True)
+    finally:
+        views.release()
+    assert view.right is not None and view.right.shape == view.gray.shape
+    features = OrbExtractor(800).extract(view.gray)
+    stereo = StereoDepth(views.K[0, 0] * views.rig.baseline_m, 0.4, 8.0)
+    points = stereo(view.gray, view.right, features, views.K)
+    has = np.isfinite(points[:, 2])
+    assert has.sum() > 50
+    u, v = np.round(features.xy[has]).astype(int).T
+    rendered = view.depth[v, u]
+    # Silhouette keypoints may take the other side's depth; most must agree.
+    assert np.mean(np.abs(points[has, 2] - rendered) < 0.05 * rendered) > 0.8

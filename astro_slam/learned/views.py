@@ -18,7 +18,7 @@ from astro_slam.sim.home import Home
 from astro_slam.sim.patrol import FloorGrid
 from astro_slam.sim.renderer import Lighting, Renderer
 from astro_slam.sim.rig import Rig
-from astro_slam.transforms import make_transform
+from astro_slam.transforms import inverse, make_transform
 
 # Light conditions, from bright to black; dimming scales every source but the infrared one.
 LIGHTS = ('day', 'evening', 'dim', 'near-dark', 'night-ir')
@@ -49,6 +49,7 @@ class View:
     depth: np.ndarray  # (H, W) float32
     T_map_cam: np.ndarray  # (4, 4) optical frame in the map
     light: str
+    right: np.ndarray | None = None  # (H, W) uint8: the right camera's image, when asked for
 
 
 class ViewRenderer:
@@ -65,15 +66,29 @@ class ViewRenderer:
     def K(self) -> np.ndarray:
         return self.rig.intrinsics.K
 
-    def render(self, T_map_cam: np.ndarray, light: Lighting, name: str) -> View:
+    def render(
+        self, T_map_cam: np.ndarray, light: Lighting, name: str, stereo: bool = False
+    ) -> View:
+        """The left camera's view; with stereo, also the right camera's, exposed alike."""
         radiance, depth = self.renderer.render(T_map_cam, light)
         # A fresh sensor settles its auto-exposure on this view, as a robot standing there would.
         sensor = CameraSensor(seed=self.seed * 7919 + self.frames)
         for _ in range(8):
             sensor.adapt(sensor.capture(radiance, self.frames))
         image = sensor.capture(radiance, self.frames)
+        right = None
+        if stereo:
+            T_left_right = inverse(self.rig.T_link_optical('left')) @ self.rig.T_link_optical(
+                'right'
+            )
+            right_radiance, _ = self.renderer.render(
+                T_map_cam @ T_left_right, light, want_depth=False
+            )
+            right = cv2.cvtColor(
+                sensor.capture(right_radiance, self.frames, camera=1), cv2.COLOR_BGR2GRAY
+            )
         self.frames += 1
-        return View(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), depth, T_map_cam, name)
+        return View(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), depth, T_map_cam, name, right)
 
     def set_home(self, home: Home) -> None:
         """The same home after changes (furniture moved, objects dropped)."""
