@@ -61,7 +61,8 @@ class StereoDepth:
     over many). It costs about three times the block matcher's time, paid at keyframes only.
     A keypoint within 3 px of a depth edge in its disparity map gets no depth: there SGBM
     gave corner keypoints of a silhouette the nearer side's depth (7 % of a session's keyframe
-    landmarks were off the static home by over 10 %; the block matcher's, 4 %, not yet tried).
+    landmarks were off the static home by over 10 %). Not for the block matcher: its map
+    leaves many pixels near texture unmatched, and the rule cost it tracking in dim light.
 
     With `smoothing_px` > 0 both run on the pair smoothed by a Gaussian of that sigma: in dim
     light the sensor noise, which CLAHE lifts, otherwise fails the forward-backward check of
