@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from astro_slam.sim.agents import KEEP_CLEAR_M, Walker, keep_clear
 from astro_slam.sim.generate import generate_home
 from astro_slam.sim.motion import RATE_HZ
 from astro_slam.sim.patrol import ROBOT_RADIUS_M, FloorGrid
@@ -155,6 +156,40 @@ def test_every_labelled_fault_holds_its_signature(faulty):
             assert not ((faulty.frame_t_s >= t0) & (faulty.frame_t_s <= t1)).any()
     bumps = [f for f in labels['faults'] if f['kind'] == 'bump']
     assert any(f['saturated'] for f in bumps), 'threshold impacts saturate the accelerometer'
+
+
+def test_a_person_waits_or_steps_aside_for_the_robot_and_walks_on(home):
+    """The robot stands on the person's path for 5 s, then leaves: the person stops short of
+    it or steps around it, never closer than KEEP_CLEAR_M, and reaches the far end."""
+    grid = FloorGrid(home)
+    spot = grid.most_open(home.rooms[0].rect)
+    step, leave = np.array([1.5, 0.0]), np.array([0.0, 5.0])
+    west, east, away = spot - step, spot + step, spot + leave
+    person = Walker('p', 'person', np.array([west, east]), 1.0, 0.0, 1)
+    t = np.arange(0.0, 12.0, 0.02)
+    robot = np.where((t < 5.0)[:, None], spot, away)  # then gone to another room
+    yielding = keep_clear(person, t, robot, grid)
+    xy = np.array([yielding.pose(s)[0] for s in t])
+    distance = np.linalg.norm(xy - robot, axis=1)
+    assert distance.min() >= KEEP_CLEAR_M['person'] - 1e-9
+    steady = np.array([person.pose(s)[0] for s in t])
+    assert np.linalg.norm(steady - robot, axis=1).min() < 0.05  # it walked through the robot
+    assert np.linalg.norm(xy[t < 5.0] - east, axis=1).min() > 1.0  # held up
+    assert np.linalg.norm(xy - east, axis=1).min() < 0.05  # then through
+
+
+@pytest.mark.parametrize('home_seed', [1, 3, 5, 7])
+def test_people_and_pets_keep_clear_of_the_robot(home_seed):
+    """In the sessions where walkers used to walk through the robot (homes 1, 3, 5, 7)."""
+    scenario = SCENARIOS['home-day']
+    plan = plan_session(generate_home(home_seed, scenario.n_rooms), scenario, 0, home_seed, [])
+    assert plan.walkers
+    for walker in plan.walkers:
+        for t in plan.frame_t_s:
+            pose = walker.pose(t)
+            if pose is not None:
+                distance = np.linalg.norm(pose[0] - plan.T_map_base(t)[:2, 3])
+                assert distance >= KEEP_CLEAR_M[walker.kind] - 1e-6, (walker.name, t)
 
 
 def test_planning_is_deterministic(home):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from astro_slam.sim.simulate import simulate
 from astro_slam.tools.bag_io import BagReader
 from astro_slam.tools.replay import ReplayOptions, replay
 from astro_slam.tools.tum import read_tum
+from astro_slam.transforms import rotation_deg
 from astro_slam.vo.association import StereoDepth
 from astro_slam.vo.camera_input import to_gray
 from astro_slam.vo.component import VisualOdometry
@@ -213,6 +215,28 @@ def test_a_black_frame_stops_publishing_at_once_and_tracking_resumes(session):
     back = [tracker.process(f, T_bc, None) for f in frames[9:]]
     assert back[0].state == TRACKING and back[0].T_wb is not None
     assert tracker.resets == 0  # the old local map still matched
+
+
+def test_a_thin_local_map_takes_keyframes_after_a_third_of_the_motion(session):
+    """keyframe_min_inliers: while the pose has fewer inliers (here: always), keyframes come
+    after a third of keyframe_max_translation_m or keyframe_max_rotation_deg."""
+    bag, _ = session
+    T_bc = Rig().T_base_optical('left')
+    spacing = {}
+    for min_inliers in (0, 10**6):
+        config = VisualOdometryConfig(keyframe_min_inliers=min_inliers)
+        tracker = Tracker(config, make_extractor('orb', config.max_features))
+        results = [tracker.process(f, T_bc, None) for f in _stereo_frames(bag, tracker, 40)]
+        assert all(r.state != LOST for r in results)
+        poses = [r.T_wb @ T_bc for r in results if r.stats.get('keyframe') or r is results[0]]
+        spacing[min_inliers] = [
+            (np.linalg.norm(b[:3, 3] - a[:3, 3]), rotation_deg(np.linalg.inv(a) @ b))
+            for a, b in itertools.pairwise(poses)
+        ]
+    c = VisualOdometryConfig()
+    assert len(spacing[10**6]) >= 2 * max(len(spacing[0]), 1)
+    for moved, turned in spacing[10**6]:
+        assert moved > c.keyframe_max_translation_m / 3 or turned > c.keyframe_max_rotation_deg / 3
 
 
 @pytest.mark.parametrize('bridge', [False, True])

@@ -1,13 +1,23 @@
-"""People and pets walking through the home during a session, as moving textured boxes."""
+"""People and pets walking through the home during a session, as moving textured boxes.
+
+They keep out of the robot's way: a walker whose next step would come closer to the robot than
+`KEEP_CLEAR_M` waits, or steps back when the robot comes at it, and walks on once the way is
+clear. Without that they walked through the robot, filling the camera's view from a few
+centimetres, which no person or pet does.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from astro_slam.sim.home import Box, Home
-from astro_slam.sim.patrol import FloorGrid
+from astro_slam.sim.patrol import ROBOT_RADIUS_M, FloorGrid
+
+# Centre to robot centre: the robot's radius, the walker's half-size (a person's shoulders, a
+# pet from its middle to its nose) and, for people, a few centimetres to spare.
+KEEP_CLEAR_M = {'person': ROBOT_RADIUS_M + 0.38, 'pet': ROBOT_RADIUS_M + 0.33}
 
 
 @dataclass
@@ -20,6 +30,9 @@ class Walker:
     speed_m_s: float
     t0_s: float
     texture_seed: int
+    # (times, distances walked, (N, 2) offsets from the path) when it yields to the robot
+    # (`keep_clear`); None: a steady pace along the path
+    schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         seg = np.linalg.norm(np.diff(self.path, axis=0), axis=1)
@@ -29,8 +42,17 @@ class Walker:
         """(xy, heading) at t_s, or None before it enters."""
         if t_s < self.t0_s or self._s[-1] <= 0:
             return None
+        if self.schedule is None:
+            return self.at((t_s - self.t0_s) * self.speed_m_s)
+        times, walked, aside = self.schedule
+        xy, heading = self.at(float(np.interp(t_s, times, walked)))
+        offset = [np.interp(t_s, times, aside[:, i]) for i in (0, 1)]
+        return xy + offset, heading
+
+    def at(self, walked: float) -> tuple[np.ndarray, float]:
+        """(xy, heading) after walking this far along the path, back and forth."""
         length = self._s[-1]
-        s = ((t_s - self.t0_s) * self.speed_m_s) % (2 * length)
+        s = walked % (2 * length)
         forward = s <= length
         s = s if forward else 2 * length - s
         i = min(int(np.searchsorted(self._s, s, side='right')) - 1, len(self.path) - 2)
@@ -104,3 +126,53 @@ def make_walkers(
             )
         )
     return walkers
+
+
+def keep_clear(walker: Walker, t_s: np.ndarray, robot_xy: np.ndarray, grid: FloorGrid) -> Walker:
+    """The walker yielding to the robot, whose positions at times t_s (a fine grid) are given.
+
+    It enters once its starting point is clear; then each step it walks on (back towards its
+    path, if it had stepped aside) when that leaves it at least KEEP_CLEAR_M from the robot,
+    else takes whichever of waiting, stepping back along its path, walking on or stepping aside
+    (away from the robot, onto free floor) keeps it farthest from the robot.
+    """
+    clear = KEEP_CLEAR_M[walker.kind]
+    start_clear = np.linalg.norm(robot_xy - walker.path[0], axis=1) >= clear
+    enter = np.flatnonzero(start_clear & (t_s >= walker.t0_s))
+    if walker._s[-1] <= 0 or not len(enter):
+        return walker
+    t0_s = max(walker.t0_s, float(t_s[enter[0]]))
+    after = t_s > t0_s
+    times = np.r_[t0_s, t_s[after]]
+    robot = np.vstack([robot_xy[enter[:1]], robot_xy[after]])
+    walked = np.zeros(len(times))
+    aside = np.zeros((len(times), 2))  # offset from the path
+
+    def free(xy: np.ndarray) -> bool:
+        r, c = grid.cell(xy)
+        inside = 0 <= r < grid.shape[0] and 0 <= c < grid.shape[1]
+        return inside and grid.clearance_m[r, c] >= 0.15
+
+    for k in range(1, len(times)):
+        step = walker.speed_m_s * (times[k] - times[k - 1])
+        now, offset = walked[k - 1], aside[k - 1]
+        back_to_path = offset * max(0.0, 1 - step / max(np.linalg.norm(offset), 1e-9))
+        options = [(now, offset), (now - step, offset), (now + step, back_to_path)]
+        here = walker.at(now)[0] + offset
+        away = here - robot[k]
+        sidestep = offset + step * away / max(np.linalg.norm(away), 1e-9)
+        if free(walker.at(now)[0] + sidestep):
+            options.append((now, sidestep))
+        distance = [np.linalg.norm(walker.at(w)[0] + o - robot[k]) for w, o in options]
+        # Walking on when that keeps clear; otherwise the farthest, waiting winning ties.
+        best = 2 if distance[2] >= clear else int(np.argmax(distance))
+        walked[k], aside[k] = options[best]
+    return Walker(
+        walker.name,
+        walker.kind,
+        walker.path,
+        walker.speed_m_s,
+        t0_s,
+        walker.texture_seed,
+        (times, walked, aside),
+    )

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from astro_slam.sim import faults
-from astro_slam.sim.agents import Walker, make_walkers
+from astro_slam.sim.agents import Walker, keep_clear, make_walkers
 from astro_slam.sim.home import Home
 from astro_slam.sim.lighting import LightPlan, plan_lights
 from astro_slam.sim.motion import RATE_HZ, Motion, drive
@@ -36,6 +36,7 @@ from astro_slam.transforms import make_transform
 
 EPOCH_NS = 1_767_225_600 * 10**9  # 2026-01-01 00:00 UTC: day 0 of every scenario
 GROUND_TRUTH_HZ = 100.0
+YIELD_STEP = 20  # motion samples (1 ms) per step of the walkers yielding to the robot
 
 
 @dataclass
@@ -125,7 +126,12 @@ def plan_session(
         imu,
         wheels,
         plan_lights(home, spec, _rng(seed, index, 7)),
-        make_walkers(home, grid, spec.people, spec.pets, spec.duration_s, _rng(seed, index, 8)),
+        [
+            keep_clear(w, motion.t_s[::YIELD_STEP], motion.xy[::YIELD_STEP], grid)
+            for w in make_walkers(
+                home, grid, spec.people, spec.pets, spec.duration_s, _rng(seed, index, 8)
+            )
+        ],
         frame_t[keep],
         t0_ns,
     )

@@ -87,6 +87,13 @@ class VisualOdometryConfig:
     keyframe_min_tracked_ratio: float = param(
         0.6, "New keyframe when inliers fall below this share of the last keyframe's."
     )
+    keyframe_min_inliers: int = param(
+        60,
+        'While the pose has fewer inliers than this, a new keyframe comes after a third of '
+        'keyframe_max_translation_m or keyframe_max_rotation_deg: a thin local map (a turn '
+        'into a view it does not cover, a keyframe whose right image a person spoiled) gets '
+        'new landmarks before it runs out. 0: off.',
+    )
     keyframe_max_translation_m: float = param(0.3, 'New keyframe after this motion.', unit='m')
     keyframe_max_rotation_deg: float = param(15.0, 'New keyframe after this turn.', unit='deg')
     keyframe_max_interval_s: float = param(2.0, 'New keyframe at least this often.', unit='s')

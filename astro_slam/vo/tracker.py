@@ -497,16 +497,24 @@ class Tracker:
         )
 
     def _needs_keyframe(self, t_ns: int, inliers: int) -> bool:
+        """Whether this frame becomes a keyframe: its inliers fell below a share of the last
+        keyframe's, or the camera moved or turned far enough, or time passed. While the pose
+        has fewer than keyframe_min_inliers, a third of that motion suffices: the local map
+        is thin (a turn into a view it does not cover), and new landmarks are due. Motion, not
+        the inlier count alone: a person walking up to the camera also thins the map, and a
+        keyframe in every frame would make landmarks on them faster than the checks drop them.
+        """
         c = self.config
         if self.last_kf is None:
             return True
         kf_t, kf_T_cw, kf_inliers = self.last_kf
         assert self.T_cw is not None
         motion = self.T_cw @ inverse(kf_T_cw)
+        share = 1 / 3 if inliers < c.keyframe_min_inliers else 1.0
         return (
             inliers < c.keyframe_min_tracked_ratio * kf_inliers
-            or np.linalg.norm(inverse(motion)[:3, 3]) > c.keyframe_max_translation_m
-            or rotation_deg(motion) > c.keyframe_max_rotation_deg
+            or np.linalg.norm(inverse(motion)[:3, 3]) > share * c.keyframe_max_translation_m
+            or rotation_deg(motion) > share * c.keyframe_max_rotation_deg
             or (t_ns - kf_t) * 1e-9 > c.keyframe_max_interval_s
         )
 
