@@ -15,6 +15,7 @@ pytest.importorskip('moderngl')
 
 from astro_slam.eval.trajectory import evaluate
 from astro_slam.framework.graph import Graph
+from astro_slam.msgs.diagnostics import from_diagnostic_array
 from astro_slam.msgs.pointcloud import cloud_to_array
 from astro_slam.msgs.time import header_ns
 from astro_slam.sim.home import load_home_yaml
@@ -117,6 +118,24 @@ def _keyframes(folder):
     with BagReader(folder / 'bag') as reader:
         # A keyframe goes out depth_check_frames late; its header has the image stamp.
         return [(header_ns(m), cloud_to_array(m)) for _, _, m in reader.messages({'/vo/keyframe'})]
+
+
+def test_every_keyframe_reaches_the_map_by_the_end_of_a_bag(session):
+    """The keyframes of the last second (still in their checks when the images end) are
+    published at shutdown, and the backend's last path holds every keyframe it took in: the
+    map server saves a session's last seconds too."""
+    _, folder = session
+    with BagReader(folder / 'bag') as reader:
+        statuses = reader.messages({'/vo/status'})
+        status = [from_diagnostic_array(m)[0].values for _, _, m in statuses]
+        keyframes = [header_ns(m) for _, _, m in reader.messages({'/vo/keyframe'})]
+        paths = [m for _, _, m in reader.messages({'/slam/path'})]
+    assert status[-1]['resets'] == '0'  # no pending keyframe dropped by a restart
+    assert len(keyframes) == int(status[-1]['keyframes'])  # every one taken
+    last_path = {header_ns(pose) for pose in paths[-1].poses}
+    assert max(keyframes) in last_path
+    # Left out: only the first, which came before the backend had odometry.
+    assert all(t < min(last_path) for t in set(keyframes) - last_path)
 
 
 def _daylight_renderer(home) -> tuple[Rig, Renderer, Lighting]:

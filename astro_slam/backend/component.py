@@ -93,6 +93,7 @@ class Backend(Component):
         self.odom_covariances: deque[tuple[int, np.ndarray]] = deque(maxlen=500)
         self.next_output_ns = 0
         self.next_path_ns = 0
+        self.path_due: int | None = None  # stamp of a keyframe not yet in a published path
         self.counts = {'keyframes': 0, 'no_odometry': 0, 'no_extrinsics': 0, 'published': 0}
         self.map_error = ''
         self.map_places = 0
@@ -184,12 +185,19 @@ class Backend(Component):
         kf = KeyframeInput(t_ns, T_odom_base, self._covariance_at(t_ns), T_base_camera, view)
         events = self.core.add_keyframe(kf)
         self.counts['keyframes'] += 1
+        self.path_due = t_ns
         if events:
             self._publish_loops(t_ns)
         if (events and any(e.accepted for e in events)) or t_ns >= self.next_path_ns:
             self.next_path_ns = t_ns + int(self.config.path_period_s * 1e9)
             self._publish_path(t_ns)
         self._publish_status(t_ns)
+
+    def shutdown(self) -> None:
+        """The path with the keyframes added since it was last published: replayed, the map
+        server saves the session's last seconds with their poses."""
+        if self.path_due is not None:
+            self._publish_path(self.path_due)
 
     def _view(self, msg: Any) -> KeyframeView:
         return keyframe_view(from_keyframe_cloud(msg), self.core.vocabulary.descriptor_size)
@@ -213,6 +221,7 @@ class Backend(Component):
         self.counts['published'] += 1
 
     def _publish_path(self, t_ns: int) -> None:
+        self.path_due = None
         frame = self.config.map_frame
         poses = [PoseEstimate(t, frame, T) for t, T in self.core.keyframe_poses()]
         self.io.publish(self.PATH.name, to_path(self.io.factory, Path(t_ns, frame, poses)))

@@ -1,7 +1,7 @@
 """People and pets walking through the home during a session, as moving textured boxes.
 
-They keep out of the robot's way: a walker whose next step would come closer to the robot than
-`KEEP_CLEAR_M` waits, or steps back when the robot comes at it, and walks on once the way is
+They keep out of the robot's way (`keep_clear`): a walker whose next step would come closer to
+the robot than `KEEP_CLEAR_M` waits, steps back or steps aside, and walks on once the way is
 clear. Without that they walked through the robot, filling the camera's view from a few
 centimetres, which no person or pet does.
 """
@@ -38,9 +38,13 @@ class Walker:
         seg = np.linalg.norm(np.diff(self.path, axis=0), axis=1)
         self._s = np.r_[0.0, np.cumsum(seg)]
 
+    @property
+    def length_m(self) -> float:
+        return float(self._s[-1])
+
     def pose(self, t_s: float) -> tuple[np.ndarray, float] | None:
         """(xy, heading) at t_s, or None before it enters."""
-        if t_s < self.t0_s or self._s[-1] <= 0:
+        if t_s < self.t0_s or self.length_m <= 0:
             return None
         if self.schedule is None:
             return self.at((t_s - self.t0_s) * self.speed_m_s)
@@ -139,7 +143,7 @@ def keep_clear(walker: Walker, t_s: np.ndarray, robot_xy: np.ndarray, grid: Floo
     clear = KEEP_CLEAR_M[walker.kind]
     start_clear = np.linalg.norm(robot_xy - walker.path[0], axis=1) >= clear
     enter = np.flatnonzero(start_clear & (t_s >= walker.t0_s))
-    if walker._s[-1] <= 0 or not len(enter):
+    if walker.length_m <= 0 or not len(enter):
         return walker
     t0_s = max(walker.t0_s, float(t_s[enter[0]]))
     after = t_s > t0_s

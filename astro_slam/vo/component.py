@@ -77,6 +77,7 @@ class VisualOdometry(Component):
         self.prior = OdometryBuffer()
         self.stereo: StereoDepth | None = None
         self.last_published: tuple[int, np.ndarray] | None = None
+        self.camera_frame = ''  # of the last image tracked
         self.counts = {
             'frames': 0,
             'published': 0,
@@ -230,7 +231,14 @@ class VisualOdometry(Component):
             self.last_published = None
         for keyframe in result.keyframes:
             self._publish_keyframe(keyframe, camera_frame)
+        self.camera_frame = camera_frame
         self._publish_status(result)
+
+    def shutdown(self) -> None:
+        """The keyframes of the last second, which had not finished their checks: replayed,
+        the backend and the map server still take them in before they save."""
+        for keyframe in self.tracker.flush():
+            self._publish_keyframe(keyframe, self.camera_frame)
 
     def _publish_odometry(self, result: TrackResult) -> None:
         assert result.T_wb is not None and result.covariance is not None

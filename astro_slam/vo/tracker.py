@@ -568,11 +568,17 @@ class Tracker:
         self.pending.append(_Pending(self.frame_index, frame.t_ns, self.T_cw.copy(), ids, xy))
         self.last_kf = (frame.t_ns, self.T_cw.copy(), max(len(tracked_kp), 1))
 
-    def _ready_keyframes(self) -> list[Keyframe]:
+    def flush(self) -> list[Keyframe]:
+        """The keyframes still waiting for their checks, with the landmarks confirmed so far:
+        at the end of the images (a bag's last second), better a keyframe checked for less
+        than a second than none."""
+        return self._ready_keyframes(everything=True)
+
+    def _ready_keyframes(self, everything: bool = False) -> list[Keyframe]:
         """Keyframes whose new landmarks had confirm_frames (and depth_check_frames) frames to
         prove they are static."""
         c = self.config
-        delay = max(c.confirm_frames, c.depth_check_frames)
+        delay = 0 if everything else max(c.confirm_frames, c.depth_check_frames)
         ready = [p for p in self.pending if self.frame_index - p.frame_index >= delay]
         self.pending = [p for p in self.pending if p not in ready]
         out = []
