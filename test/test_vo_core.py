@@ -21,7 +21,7 @@ from astro_slam.vo.pose import (
     solve_pnp,
     with_prior,
 )
-from astro_slam.vo.tracker import Frame, Tracker
+from astro_slam.vo.tracker import Frame, Tracker, _Pending
 
 K = np.array([[460.0, 0, 319.5], [0, 460.0, 239.5], [0, 0, 1]])
 
@@ -431,3 +431,30 @@ def test_a_confirmed_prior_sets_the_planar_pose():
     confirmed = base(confirming_prior(solution, T_prior, PRIOR_SIGMAS, T_BASE_OPTICAL).T_cw)
     assert np.linalg.norm(weighed[:2] - offset[:2, 3]) > 0.01  # the images win
     assert np.linalg.norm(confirmed[:2] - offset[:2, 3]) < 0.001  # the prior's
+
+
+def test_a_landmark_goes_out_only_after_its_depth_agreed_again():
+    """Three landmarks of one pending keyframe, all confirmed by the pose: one whose depth
+    agreed twice when measured again, one measured only at the first check (its pixel then
+    lost in the right image, as on a person who walked off), one measured twice with one
+    agreement. Only the first is published."""
+    config = VisualOdometryConfig(depth_check_agreements=2)
+    tracker = Tracker(config, make_extractor('orb', 100))
+    points = np.array([[0.0, 0.0, 2.0], [0.5, 0.0, 2.0], [-0.5, 0.0, 2.0]])
+    info = depth_information(points, np.eye(3), np.full(3, 0.01), 1.0, K[0, 0])
+    ids = tracker.map.add(points, info, np.zeros((3, 32), np.uint8), 0, 0)
+    tracker.T_cw = np.eye(4)
+    tracker.pending.append(_Pending(0, 0, np.eye(4), ids, np.zeros((3, 2))))
+    measured = np.array([[2.0, 2.0, 2.0], [2.0, np.nan, 2.0], [2.0, np.nan, np.nan]])
+    for frame, depth in enumerate(measured, start=1):
+        tracker.frame_index = frame
+        image = Frame(frame, np.zeros((480, 640), np.uint8), K, None, 0.01, None)
+        image.depth_at = lambda xy, expected, gray, z=depth: z
+        uv, _ = project(tracker.T_cw, tracker.map.position, K)
+        features = Features(uv, np.zeros(3, int), np.zeros((3, 32), np.uint8))
+        tracker._check_depth(image, image.gray, features, np.arange(3), np.arange(3), {})
+        tracker.map.record(np.arange(3), np.ones(3, bool), frame)
+    np.testing.assert_array_equal(tracker.map.depth_agreements, [2, 0, 1])
+    tracker.frame_index = config.depth_check_frames + 1  # all of them old enough
+    (keyframe,) = tracker.flush()
+    np.testing.assert_array_equal(keyframe.ids, ids[:1])

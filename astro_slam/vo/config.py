@@ -116,6 +116,12 @@ class VisualOdometryConfig:
         'standard deviations of the difference of two depth measurements '
         '(stereo_disparity_sigma_px or rgbd_depth_noise), has moved and is dropped.',
     )
+    depth_check_agreements: int = param(
+        2,
+        'A landmark is published (in a keyframe) only once its depth, measured again, agreed '
+        'with the first measurement this many times: a person walking along the optical axis '
+        'whose later measurements failed is not let through (docs/BENCHMARKS.md).',
+    )
     reinit_after_frames: int = param(
         8, 'Failed frames in a row (with usable images) before tracking restarts.'
     )

@@ -47,6 +47,7 @@ class LocalMap:
         # Where the first depth check after birth measured it (NaN until then): later checks
         # compare with that measurement, whose biases theirs share.
         self.reference = np.zeros((0, 3))
+        self.depth_agreements = np.zeros(0, int)  # later depth checks that agreed with the first
         self.next_id = 0
         self.removed_moving = 0  # landmarks dropped as inconsistent with the static scene
 
@@ -80,6 +81,7 @@ class LocalMap:
         self.hits = np.concatenate([self.hits, np.zeros(n, int)])
         self.misses = np.concatenate([self.misses, np.zeros(n, int)])
         self.reference = np.vstack([self.reference, np.full((n, 3), np.nan)])
+        self.depth_agreements = np.concatenate([self.depth_agreements, np.zeros(n, int)])
         return ids
 
     def fuse(
@@ -154,6 +156,7 @@ class LocalMap:
             'hits',
             'misses',
             'reference',
+            'depth_agreements',
         ):
             setattr(self, name, getattr(self, name)[mask])
 
