@@ -7,7 +7,8 @@ such as a person walking towards the camera, is dropped), weigh it with the prio
 information, update the landmark statistics, and decide on a keyframe. Keyframes add landmarks
 from depth (stereo or RGB-D) and are handed out `depth_check_frames` later, when their new
 landmarks have shown that they do not move: they fitted the pose in `confirm_frames` frames,
-and their depth, measured again in each frame, changed as the camera moved. Optionally
+and their depth, measured again in each frame, changed as the camera moved (and was measured
+again at all: `depth_check_agreements` times); those that have not are left out. Optionally
 (`bridge_with_prior`) a frame the local map no longer explains becomes a keyframe at the
 prior's pose instead of being lost.
 """
