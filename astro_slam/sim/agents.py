@@ -162,10 +162,10 @@ def keep_clear(walker: Walker, t_s: np.ndarray, robot_xy: np.ndarray, grid: Floo
         now, offset = walked[k - 1], aside[k - 1]
         back_to_path = offset * max(0.0, 1 - step / max(np.linalg.norm(offset), 1e-9))
         options = [(now, offset), (now - step, offset), (now + step, back_to_path)]
-        here = walker.at(now)[0] + offset
-        away = here - robot[k]
+        on_path = walker.at(now)[0]
+        away = on_path + offset - robot[k]
         sidestep = offset + step * away / max(np.linalg.norm(away), 1e-9)
-        if free(walker.at(now)[0] + sidestep):
+        if free(on_path + sidestep):
             options.append((now, sidestep))
         distance = [np.linalg.norm(walker.at(w)[0] + o - robot[k]) for w, o in options]
         # Walking on when that keeps clear; otherwise the farthest, waiting winning ties.
