@@ -266,6 +266,7 @@ class Backend(Component):
             'verified': str(s.verified),
             'relocalizations': str(len(s.relocalizations)),
             'skipped_lifted': str(s.skipped_lifted),
+            'skipped_before_break': str(s.skipped_before_break),
             'dropped_pending': str(s.dropped_pending),
         }
         if s.relocalizations:
@@ -299,6 +300,7 @@ class Backend(Component):
             'loops_rejected': s.loops_rejected,
             'verified': s.verified,
             'skipped_lifted': s.skipped_lifted,
+            'skipped_before_break': s.skipped_before_break,
             'relocalization_s': [r.seconds for r in s.relocalizations],
             'map_places': self.map_places,
             'map_error': self.map_error,

@@ -115,6 +115,8 @@ class _Tentative:
 class BackendStats:
     keyframes: int = 0
     skipped_lifted: int = 0
+    # taken before the odometry broke (a lift), handed in after it (the VO's keyframes come late)
+    skipped_before_break: int = 0
     dropped_pending: int = 0  # keyframes that waited too long for a relocalization
     no_camera_info: int = 0
     verified: int = 0
@@ -263,6 +265,11 @@ class BackendCore:
         """Adds a keyframe; returns the loops verified for it (accepted or not)."""
         if self.lifted:
             self.stats.skipped_lifted += 1
+            return []
+        if self.state == RELOCALIZING and kf.t_ns < self.reloc_requested_ns:
+            # Taken while carried (the VO hands keyframes out a second late): its odometry is
+            # that of neither side of the break, so it could only disagree with the others.
+            self.stats.skipped_before_break += 1
             return []
         if self.awaiting_first_keyframe:
             self.reloc_requested_ns = kf.t_ns  # relocalization time counts from here
