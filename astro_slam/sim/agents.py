@@ -8,6 +8,7 @@ centimetres, which no person or pet does.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -171,12 +172,4 @@ def keep_clear(walker: Walker, t_s: np.ndarray, robot_xy: np.ndarray, grid: Floo
         # Walking on when that keeps clear; otherwise the farthest, waiting winning ties.
         best = 2 if distance[2] >= clear else int(np.argmax(distance))
         walked[k], aside[k] = options[best]
-    return Walker(
-        walker.name,
-        walker.kind,
-        walker.path,
-        walker.speed_m_s,
-        t0_s,
-        walker.texture_seed,
-        (times, walked, aside),
-    )
+    return dataclasses.replace(walker, t0_s=t0_s, schedule=(times, walked, aside))
