@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from astro_slam.eval.loops import revisit_events, score_loops, score_relocalizations
+from astro_slam.eval.loops import (
+    merge_truths,
+    revisit_events,
+    score_loops,
+    score_relocalizations,
+)
 from astro_slam.transforms import inverse, make_transform, to_quaternion
 
 S = 1_000_000_000
@@ -40,6 +45,26 @@ def test_precision_counts_wrong_measurements_and_recall_counts_events():
     score = score_loops(events, revisits, gt_t, gt_T)
     assert (score.accepted, score.correct, score.revisit_events, score.recalled) == (2, 1, 2, 1)
     assert score.precision == 0.5 and score.recall == 0.5
+
+
+def test_a_loop_to_an_earlier_session_is_judged_on_that_sessions_truth():
+    """A session in a saved map closes loops to keyframes of days before. Without their truth
+    such a loop is unjudged (it used to count as wrong: the demo's day 2 showed precision 0);
+    with it, it is judged like any other."""
+    gt_t, gt_T = _truth()
+    day1 = (gt_t[:500], gt_T[:500])
+    day2 = (gt_t[500:], gt_T[500:])
+    events = [
+        _event(gt_t, gt_T, 60, 10),  # right, to day 1
+        _event(gt_t, gt_T, 70, 20, offset_m=0.5),  # wrong, to day 1
+        _event(gt_t, gt_T, 80, 55),  # right, within day 2
+    ]
+    alone = score_loops(events, [], *day2)
+    assert (alone.accepted, alone.correct, alone.unjudged) == (3, 1, 2)
+    assert alone.precision == 1.0  # the one loop it could judge
+    both = score_loops(events, [], *merge_truths(day2, day1))
+    assert (both.correct, both.unjudged) == (2, 0)
+    assert abs(both.precision - 2 / 3) < 1e-12
 
 
 def test_relocalization_time_is_from_the_put_down_and_its_first_pose_is_checked():

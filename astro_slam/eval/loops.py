@@ -31,10 +31,12 @@ class LoopScore:
     correct: int
     revisit_events: int
     recalled: int
+    unjudged: int = 0  # accepted, but the truth at one end is missing: not in the precision
 
     @property
     def precision(self) -> float:
-        return self.correct / self.accepted if self.accepted else float('nan')
+        judged = self.accepted - self.unjudged
+        return self.correct / judged if judged else float('nan')
 
     @property
     def recall(self) -> float:
@@ -71,6 +73,9 @@ def revisit_events(revisits: list[dict]) -> list[tuple[int, int]]:
 def score_loops(
     events: list[dict], revisits: list[dict], gt_t: np.ndarray, gt_T: np.ndarray
 ) -> LoopScore:
+    """Loops against the truth (gt_t, gt_T); for a session in a saved map, give it the earlier
+    sessions' truth too (merge_truths): its loops reach their keyframes. A loop whose either end
+    has no truth is counted as unjudged, not as wrong."""
     accepted = [e for e in events if e['accepted']]
     verdicts = [loop_is_correct(e, gt_t, gt_T) for e in accepted]
     correct = [e for e, ok in zip(accepted, verdicts, strict=True) if ok]
@@ -79,7 +84,18 @@ def score_loops(
     recalled = sum(
         any(a - slack <= e['query_ns'] <= b + slack for e in correct) for a, b in windows
     )
-    return LoopScore(len(accepted), len(correct), len(windows), recalled)
+    unjudged = sum(ok is None for ok in verdicts)
+    return LoopScore(len(accepted), len(correct), len(windows), recalled, unjudged)
+
+
+def merge_truths(*truths: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Several sessions' (stamps, poses) as one, in stamp order. The simulator's sessions of one
+    home share its world frame and never share a stamp, so a loop to an earlier session's
+    keyframe finds its truth there."""
+    t = np.concatenate([t for t, _ in truths])
+    T = np.concatenate([T for _, T in truths])
+    order = np.argsort(t, kind='stable')
+    return t[order], T[order]
 
 
 @dataclass

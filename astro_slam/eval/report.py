@@ -18,7 +18,9 @@ the JSON (stable; null when the run cannot tell, e.g. no loop or no kidnap):
 - `reloc_score`: mean over relocalizations of exp(-t / 60 s); 0 for one whose first pose is
   wrong (over 0.3 m or 10 degrees).
 - `loop_precision`, `loop_recall`: accepted loops within 0.3 m and 10 degrees of the truth;
-  revisit events of the labels recalled by a correct loop.
+  revisit events of the labels recalled by a correct loop. A loop to a keyframe of an earlier
+  session is judged on that session's truth (`earlier`; `astro-slam eval --map-session`);
+  without it, it is counted in `loops_unjudged`, not in the precision.
 - `realtime_factor`: bag seconds per wall second of the replay.
 - `peak_rss_mb`: peak resident memory of the replay process.
 - `map_bytes`: the long-term map's bytes per layer after the last save.
@@ -41,6 +43,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,7 @@ import numpy as np
 
 from astro_slam.eval.detection import DetectionScore
 from astro_slam.eval.faults import score_faults
-from astro_slam.eval.loops import CORRECT_DEG, CORRECT_M, score_loops
+from astro_slam.eval.loops import CORRECT_DEG, CORRECT_M, merge_truths, score_loops
 from astro_slam.eval.trajectory import associate, evaluate, umeyama
 from astro_slam.tools.tum import read_tum
 from astro_slam.transforms import inverse, rotation_deg
@@ -221,6 +224,13 @@ def _number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+def _truth(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    path = folder / 'ground_truth.tum'
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} is missing: is {folder} an `astro-slam replay` result?')
+    return read_tum(path)
+
+
 def _labels(run: dict) -> dict | None:
     bag = Path(run.get('bag', ''))
     path = bag.parent / f'{bag.name}.labels.json'
@@ -228,10 +238,14 @@ def _labels(run: dict) -> dict | None:
 
 
 def evaluate_run(
-    folder: Path, th: Thresholds | None = None, map_frame: np.ndarray | None = None
+    folder: Path,
+    th: Thresholds | None = None,
+    map_frame: np.ndarray | None = None,
+    earlier: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """Every metric of the module docstring for one replay result folder; relocalizations
-    judged in `map_frame` (truth <- map, see map_alignment) when given.
+    judged in `map_frame` (truth <- map, see map_alignment) when given, loops to keyframes of
+    the `earlier` result folders of the same map on their ground truth.
 
     Raises:
         FileNotFoundError: the folder has no run.json or no ground_truth.tum.
@@ -270,9 +284,11 @@ def evaluate_run(
     labels = _labels(run)
     loops = None
     if labels is not None and 'loop_events' in backend:
-        loops = score_loops(backend['loop_events'], labels.get('revisits', []), gt_t, gt_T)
+        truth = merge_truths((gt_t, gt_T), *(_truth(Path(f)) for f in earlier))
+        loops = score_loops(backend['loop_events'], labels.get('revisits', []), *truth)
     out['loop_precision'] = _number(loops.precision) if loops else None
     out['loop_recall'] = _number(loops.recall) if loops else None
+    out['loops_unjudged'] = loops.unjudged if loops else None
     out.update(fault_metrics(folder / 'bag', labels))
     out['realtime_factor'] = run.get('realtime_factor')
     out['peak_rss_mb'] = run.get('peak_rss_mb')

@@ -119,8 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         '--map-session',
         type=Path,
-        help='result folder of the session that began the map: relocalizations are judged in '
-        'its map frame (default: each result aligned on its own truth)',
+        action='append',
+        default=[],
+        help='result folder of an earlier session of the map, repeated for each, the one that '
+        'began it first: relocalizations are judged in its map frame (default: each result '
+        'aligned on its own truth), and loops to their keyframes on their ground truth',
     )
     sub.add_parser('dump-config', help='print every parameter with its default as ROS 2 YAML')
     return parser
@@ -277,11 +280,12 @@ def _eval(args: argparse.Namespace) -> int:
 
     from astro_slam.eval.report import Thresholds, evaluate_run, map_alignment
 
-    frame = map_alignment(args.map_session) if args.map_session else None
-    if args.map_session and frame is None:
-        raise FileNotFoundError(f'{args.map_session} has no slam.tum and ground_truth.tum')
+    first = args.map_session[0] if args.map_session else None
+    frame = map_alignment(first) if first else None
+    if first and frame is None:
+        raise FileNotFoundError(f'{first} has no slam.tum and ground_truth.tum')
     th = Thresholds(correct_m=args.correct_m)
-    reports = {str(f): evaluate_run(f, th, frame) for f in args.results}
+    reports = {str(f): evaluate_run(f, th, frame, args.map_session) for f in args.results}
     if args.json:
         print(json.dumps(reports if len(reports) > 1 else next(iter(reports.values())), indent=2))
         return 0
@@ -310,6 +314,7 @@ def _eval(args: argparse.Namespace) -> int:
                 'reloc_score',
                 'loop_precision',
                 'loop_recall',
+                'loops_unjudged',
                 'fault_precision',
                 'fault_recall',
                 'realtime_factor',

@@ -91,11 +91,15 @@ def run_demo(
     results = replay(bags, options)
     scores: dict[str, Any] = {'sessions': {}, 'seconds': {'simulate': round(simulated_s, 1)}}
     map_frame = None  # where the first day put the map frame: later days relocalize in it
+    earlier: list[Path] = []  # days before: their truth judges loops to their keyframes
     for bag, result in zip(bags, results, strict=True):
         if result.error or result.folder is None:
             scores['sessions'][bag.name] = {'error': result.error}
             continue
-        scores['sessions'][bag.name] = evaluate_run(result.folder, map_frame=map_frame)
+        scores['sessions'][bag.name] = evaluate_run(
+            result.folder, map_frame=map_frame, earlier=earlier
+        )
+        earlier.append(result.folder)
         if map_frame is None:
             map_frame = map_alignment(result.folder)
     scores['seconds']['replay'] = round(sum(r.wall_s for r in results), 1)
