@@ -12,6 +12,7 @@ from astro_slam.transforms import inverse, make_transform
 from astro_slam.vo.association import StereoDepth
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import Features, make_extractor
+from astro_slam.vo.image_quality import denoise_sigma_px, noise_sigma
 from astro_slam.vo.local_map import LocalMap, depth_information
 from astro_slam.vo.matching import best_pairs, match_projected
 from astro_slam.vo.pose import (
@@ -301,6 +302,28 @@ def test_smoothing_gives_noisy_stereo_more_depth_and_keeps_it_right(seed):
     smooth = StereoDepth(36.8, 0.4, 6.0, smoothing_px=1.0)(*noisy, features, K)[:, 2]
     assert np.isfinite(smooth).sum() > 2 * np.isfinite(raw).sum()
     assert np.nanmedian(np.abs(smooth - 2.0)) < 0.05  # 2.5 %: under half a pixel of disparity
+
+
+@pytest.mark.parametrize('sigma', [4.0, 12.0, 25.0])
+def test_noise_is_estimated_and_smoothing_chosen_to_bring_it_down(sigma):
+    """Immerkaer's estimate finds the noise added to a textured image (its texture alone reads
+    about 1.5, as daylight does), and the smoothing chosen from it brings the noise of a flat
+    image down to about the target."""
+    import cv2
+
+    rng = np.random.default_rng(int(sigma))
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (480, 640), dtype=np.uint8), (0, 0), 2.0)
+    clean = noise_sigma(texture)
+    assert clean < 2.0
+    noisy = np.clip(texture + rng.normal(0, sigma, texture.shape), 0, 255).astype(np.uint8)
+    assert noise_sigma(noisy) == pytest.approx(np.hypot(sigma, clean), rel=0.15)
+    assert denoise_sigma_px(clean, 3.0, 2.5) == 0.0  # daylight is left as it is
+    assert denoise_sigma_px(sigma, 0.0, 2.5) == 0.0  # off
+    px = denoise_sigma_px(sigma, 3.0, 2.5)
+    assert 0 < px <= 2.5 and px * 4 == round(px * 4)
+    flat = rng.normal(128, sigma, (480, 640))
+    left = cv2.GaussianBlur(flat, (0, 0), px).std()
+    assert 0.6 * 3.0 < left < 1.2 * 3.0  # quarter pixels: the target, give or take
 
 
 def test_trajectory_metrics_agree_with_evo():

@@ -163,7 +163,7 @@ class VisualOdometry(Component):
             return stereo.at(gray, right_gray(), xy, expected)
 
         noise = self.config.stereo_disparity_sigma_px / stereo.focal_baseline
-        self._process(left_msg, left_rect, depth_of, noise, depth_at, start)
+        self._process(left_msg, left_rect, depth_of, noise, depth_at, start, stereo=True)
 
     def on_rgbd(self, color_msg: Any, depth_msg: Any) -> None:
         start = time.process_time()
@@ -210,6 +210,7 @@ class VisualOdometry(Component):
         depth_noise: float,
         depth_at: Any,
         start: float,
+        stereo: bool = False,
     ) -> None:
         """Tracks one image; start is the CPU time when its callback began (latency)."""
         t_ns = header_ns(msg)
@@ -220,7 +221,7 @@ class VisualOdometry(Component):
             reason = f'no TF {self.config.base_frame} <- {camera_frame}'
             self._publish_status(TrackResult(t_ns, LOST, reason))
             return
-        frame = Frame(t_ns, rect(to_gray(msg)), rect.K, depth_of, depth_noise, depth_at)
+        frame = Frame(t_ns, rect(to_gray(msg)), rect.K, depth_of, depth_noise, depth_at, stereo)
         self.counts['frames'] += 1
         result = self.tracker.process(frame, T_bc, self.prior.pose_at(t_ns))
         result.stats['latency_ms'] = (time.process_time() - start) * 1e3
@@ -279,6 +280,7 @@ class VisualOdometry(Component):
                 brightness=f'{q.brightness:.1f}',
                 contrast=f'{q.contrast:.1f}',
                 sharpness=f'{q.sharpness:.3f}',
+                noise=f'{q.noise:.1f}',
             )
         values.update(
             {k: f'{v:.3g}' if isinstance(v, float) else str(v) for k, v in result.stats.items()}

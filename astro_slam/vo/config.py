@@ -49,6 +49,14 @@ class VisualOdometryConfig:
         'Photometric normalisation before feature extraction.',
         choices=('clahe', 'none'),
     )
+    denoise_target_noise: float = param(
+        3.0,
+        'Sensor noise (grey levels, estimated in every image) above which the image is '
+        'smoothed before normalisation, features and stereo, by a Gaussian that brings the '
+        'noise down to this; 0: never. Daylight images (about 1.5) are left as they are; '
+        'a camera at its gain limit in the dark (about 20) is smoothed by some 2 px.',
+    )
+    denoise_max_px: float = param(2.5, 'Largest Gaussian sigma of that smoothing.', unit='px')
     min_depth_m: float = param(0.4, 'Nearest depth used for landmarks.', unit='m')
     max_depth_m: float = param(
         6.0, 'Farthest depth used for landmarks (stereo error grows as depth squared).', unit='m'
@@ -153,7 +161,11 @@ class VisualOdometryConfig:
         unit='px',
     )
     stereo_disparity_sigma_px: float = param(
-        0.25, 'Disparity noise after sub-pixel refinement: weighs stereo depth.', unit='px'
+        0.25,
+        'Disparity noise after sub-pixel refinement, in raw (unsmoothed) images: weighs '
+        'stereo depth. A pair smoothed by s px (denoise_target_noise) is taken to have (1 + s) '
+        'times this.',
+        unit='px',
     )
     rgbd_depth_noise: float = param(
         0.003,
