@@ -234,7 +234,10 @@ def write_report(out: Path, bags: list[Path], scores: dict[str, Any], map_path: 
         'Three days of one simulated home (home seed 7), replayed through the whole stack with '
         'one long-term map (`home.db`). ATE: RMS position error after aligning each trajectory '
         'on the truth; correct: share of the time with a map pose within 10 cm of the truth. '
-        'Scores of every metric: `scores.json`; per day: `astro-slam eval results/<day>`.',
+        'Scores of every metric: `scores.json`; per day: `astro-slam eval results/<day>`, '
+        'with `--map-session results/<earlier day>` for each day before it, as the demo '
+        "scores it (relocalizations in the first day's map frame, loops to earlier days on "
+        'their truth).',
         '',
         table(scores),
         '',
