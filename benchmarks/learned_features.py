@@ -58,7 +58,7 @@ from astro_slam.transforms import inverse, rotation_deg
 from astro_slam.vo.association import StereoDepth
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import OrbExtractor
-from astro_slam.vo.image_quality import Normaliser
+from astro_slam.vo.image_quality import Normaliser, as_vo_sees
 
 QUERY_LIGHTS = ('evening', 'dim', 'near-dark', 'night-ir')
 
@@ -191,7 +191,10 @@ def _place(
     """A view's place vector (from all its keypoints), and its keypoints with a stereo depth
     as the backend's verification gets them from a keyframe."""
     assert view.right is not None
-    left, right = normalise(view.gray), normalise(view.right)
+    vo = VisualOdometryConfig()
+    left, right = as_vo_sees(
+        [view.gray, view.right], normalise, vo.denoise_target_noise, vo.denoise_max_px
+    )
     features = extractor.extract(left)
     points = stereo(left, right, features, K)
     has_depth = np.isfinite(points).all(axis=1)

@@ -1,11 +1,11 @@
 """Stereo depth of the VO's keypoints against the depth the simulator renders.
 
-For every tenth stereo pair of a simulated `home-day` patrol: the VO's own preprocessing (CLAHE),
-ORB keypoints and stereo association (`StereoDepth`), compared at each keypoint with the home
-rendered without people at the true pose. Keypoints on depth edges (the rendered 3x3
-neighbourhood spans over 3 %) and those more than 20 % off (people, who are not rendered) are
-left out. Reports the disparity error (estimated minus true, px) and the depth ratio per depth
-band: a bias here becomes a scale error of the VO.
+For every tenth stereo pair of a simulated `home-day` patrol: the VO's own preprocessing (noisy
+images smoothed, then CLAHE), ORB keypoints and stereo association (`StereoDepth`), compared at
+each keypoint with the home rendered without people at the true pose. Keypoints on depth edges (the
+rendered 3x3 neighbourhood spans over 3 %) and those more than 20 % off (people, who are not
+rendered) are left out. Reports the disparity error (estimated minus true, px) and the depth ratio
+per depth band: a bias here becomes a scale error of the VO.
 
     python benchmarks/stereo_depth.py --seeds 0 1 2 --duration-s 30
 """
@@ -31,7 +31,7 @@ from astro_slam.vo.association import StereoDepth
 from astro_slam.vo.camera_input import to_gray
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import make_extractor
-from astro_slam.vo.image_quality import Normaliser
+from astro_slam.vo.image_quality import Normaliser, as_vo_sees
 
 BANDS_M = ((0.4, 1.5), (1.5, 3.0), (3.0, 6.0))
 TOPICS = {'/camera/left/image_raw/compressed', '/camera/right/image_raw/compressed'}
@@ -58,7 +58,12 @@ def errors(session: Path, bag: Path, every: int) -> tuple[np.ndarray, np.ndarray
     depths, disparity_errors = [], []
     with RenderedDepth(session, bag.name) as truth:
         for left_msg, right_msg in stereo_pairs(bag, every):
-            left, right = normalise(to_gray(left_msg)), normalise(to_gray(right_msg))
+            left, right = as_vo_sees(
+                [to_gray(left_msg), to_gray(right_msg)],
+                normalise,
+                config.denoise_target_noise,
+                config.denoise_max_px,
+            )
             features = extractor.extract(left)
             z_est = stereo(left, right, features, K)[:, 2]
             z, flat = truth.at(header_ns(left_msg), features.xy)

@@ -11,8 +11,9 @@ import numpy as np
 from astro_slam.learned.views import View, correspondences, view_pairs
 from astro_slam.sim.generate import generate_home
 from astro_slam.sim.rig import Rig
+from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import FeatureExtractor, Features
-from astro_slam.vo.image_quality import Normaliser
+from astro_slam.vo.image_quality import Normaliser, as_vo_sees
 
 
 @dataclass
@@ -69,14 +70,20 @@ def match_totals(
     lights: tuple[str, str],
 ) -> dict[str, MatchCount]:
     """Each extractor's matches summed over `per_home` view pairs of each home under `lights`,
-    on the images as the VO gives them to extractors (CLAHE)."""
+    on the images as the VO gives them to extractors (smoothed if noisy, then CLAHE)."""
     K = Rig().intrinsics.K
-    clahe = Normaliser('clahe')
+    vo = VisualOdometryConfig()
+    clahe = Normaliser(vo.normalisation)
+
+    def prepared(image: np.ndarray) -> np.ndarray:
+        return as_vo_sees([image], clahe, vo.denoise_target_noise, vo.denoise_max_px)[0]
+
     totals = {name: MatchCount(0, 0) for name in extractors}
     for seed in homes:
         for a, b in view_pairs(generate_home(seed), per_home, seed, lights):
+            left, right = prepared(a.gray), prepared(b.gray)
             for name, e in extractors.items():
-                c = match_count(e.extract(clahe(a.gray)), e.extract(clahe(b.gray)), a, b, K)
+                c = match_count(e.extract(left), e.extract(right), a, b, K)
                 totals[name].matches += c.matches
                 totals[name].correct += c.correct
     return totals

@@ -6,6 +6,7 @@ The numbers go to /vo/status so that fusion and people can see why tracking degr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -89,3 +90,15 @@ class Normaliser:
         if smoothing_px > 0:
             gray = cv2.GaussianBlur(gray, (0, 0), smoothing_px)
         return self.clahe.apply(gray) if self.clahe is not None else gray
+
+
+def as_vo_sees(
+    images: Sequence[np.ndarray], normaliser: Normaliser, target_noise: float, max_px: float
+) -> list[np.ndarray]:
+    """Images of one frame (left first, then the right one if any) as the VO's features and
+    stereo see them: all smoothed as the first one's noise asks, then normalised (the tracker
+    does the same, from the noise it measured anyway)."""
+    if not images:
+        return []
+    smoothing = denoise_sigma_px(noise_sigma(images[0]), target_noise, max_px)
+    return [normaliser(image, smoothing) for image in images]
