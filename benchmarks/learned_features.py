@@ -125,7 +125,7 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
                 light = lighting(home, 'day', rng)
                 view = views.render(camera_pose(views.rig, *pose), light, 'day', stereo=True)
                 for name, e in ex.items():
-                    vector, keyframe = _place(e, models[name], clahe, stereo, view, K)
+                    vector, keyframe = _place(e, models[name], clahe, vo, stereo, view, K)
                     database[name].append(vector)
                     keyframes[name].append(keyframe)
             views.set_home(changed)
@@ -136,7 +136,7 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
                     view = views.render(T_map_q, lighting(changed, light, rng), light, True)
                     queries[light] += 1
                     for name, e in ex.items():
-                        v, query = _place(e, models[name], clahe, stereo, view, K)
+                        v, query = _place(e, models[name], clahe, vo, stereo, view, K)
                         ranked = np.argsort(-(np.array(database[name]) @ v), kind='stable')
                         hits[name][light] += _pose_close(poses[ranked[0]], q_pose)
                         hits5[name] += any(_pose_close(poses[i], q_pose) for i in ranked[:5])
@@ -184,6 +184,7 @@ def _place(
     extractor: OrbExtractor | LearnedExtractor,
     model: Vocabulary | VladEncoder,
     normalise: Normaliser,
+    vo: VisualOdometryConfig,
     stereo: StereoDepth,
     view: View,
     K: np.ndarray,
@@ -191,7 +192,6 @@ def _place(
     """A view's place vector (from all its keypoints), and its keypoints with a stereo depth
     as the backend's verification gets them from a keyframe."""
     assert view.right is not None
-    vo = VisualOdometryConfig()
     left, right = as_vo_sees(
         [view.gray, view.right], normalise, vo.denoise_target_noise, vo.denoise_max_px
     )

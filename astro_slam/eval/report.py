@@ -224,11 +224,12 @@ def _number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _truth(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    path = folder / 'ground_truth.tum'
+def _result_file(folder: Path, name: str) -> Path:
+    """A file of a replay result folder; FileNotFoundError that says so when it is missing."""
+    path = folder / name
     if not path.is_file():
         raise FileNotFoundError(f'{path} is missing: is {folder} an `astro-slam replay` result?')
-    return read_tum(path)
+    return path
 
 
 def _labels(run: dict) -> dict | None:
@@ -252,12 +253,7 @@ def evaluate_run(
     """
     th = th or Thresholds()
     folder = Path(folder)
-    run_path, gt_path = folder / 'run.json', folder / 'ground_truth.tum'
-    for path in (run_path, gt_path):
-        if not path.is_file():
-            raise FileNotFoundError(
-                f'{path} is missing: is {folder} an `astro-slam replay` result?'
-            )
+    run_path, gt_path = _result_file(folder, 'run.json'), _result_file(folder, 'ground_truth.tum')
     run = json.loads(run_path.read_text(encoding='utf-8'))
     gt_t, gt_T = read_tum(gt_path)
     trajectories: dict[str, Any] = {}
@@ -284,7 +280,9 @@ def evaluate_run(
     labels = _labels(run)
     loops = None
     if labels is not None and 'loop_events' in backend:
-        truth = merge_truths((gt_t, gt_T), *(_truth(Path(f)) for f in earlier))
+        truth = merge_truths(
+            (gt_t, gt_T), *(read_tum(_result_file(Path(f), 'ground_truth.tum')) for f in earlier)
+        )
         loops = score_loops(backend['loop_events'], labels.get('revisits', []), *truth)
     out['loop_precision'] = _number(loops.precision) if loops else None
     out['loop_recall'] = _number(loops.recall) if loops else None
