@@ -96,6 +96,26 @@ def test_straight_drive_follows_the_wheels_with_a_consistent_covariance():
     assert all(h.state == OK for h in core.health.values())
 
 
+def test_a_rate_witness_corrects_the_gyro_bias_but_never_moves_the_position():
+    """After a curve driven with a gyro bias, the position is correlated with the bias (the
+    bias bent the path). A turn rate from a witness corrects the bias, the heading and the
+    velocity; the position, and how sure of it the filter is, stay as they were."""
+    rng = np.random.default_rng(7)
+    core = FusionCore(FusionConfig())
+    state, t = _drive(core, 1.0, 0.0, 0.0, rng)
+    _drive(core, 10.0, 0.3, 0.2, rng, t0=t, state=state)
+    ekf = core.ekf
+    assert np.abs(ekf.cov[0:3, 9:12]).max() > 1e-9
+    p, cov_p, bg, R = ekf.p.copy(), ekf.cov[0:3, 0:3].copy(), ekf.bg.copy(), ekf.R.copy()
+    result = ekf.update_angular_rate(
+        np.array([0.0, 0.0, 0.2]), np.array([0.0, 0.0, 0.21]), np.eye(1) * 1e-6, 0.0
+    )
+    assert result.accepted
+    assert np.array_equal(ekf.p, p) and np.allclose(ekf.cov[0:3, 0:3], cov_p)
+    assert abs(ekf.bg[2] - bg[2]) > 1e-3 and not np.allclose(ekf.R, R)
+    assert np.allclose(ekf.cov, ekf.cov.T) and np.linalg.eigvalsh(ekf.cov).min() > -1e-12
+
+
 def test_slipping_wheels_are_rejected_and_the_gyro_keeps_the_heading():
     rng = np.random.default_rng(1)
     gated = FusionCore(FusionConfig())
