@@ -45,17 +45,18 @@ from astro_slam.types import DiagnosticStatus, ImuSample, OdometryEstimate
 G = float(-GRAVITY[2])
 
 
-class GyroMean:
-    """The mean gyro reading since the last take(): wheels and VO measure an average rate
-    over their own interval, which must be compared with the gyro over the same interval (an
-    instant reading differs by the angular acceleration times half that interval)."""
+class IntervalMean:
+    """The time-weighted mean of a vector since the last take(). Wheels and VO measure an
+    average over their own interval, which must be compared with the gyro, or the filter's
+    velocity, over the same interval: an instant value differs by the rate of change times
+    half that interval (10 ms of speeding up for 50 Hz wheels)."""
 
     def __init__(self) -> None:
         self.sum = np.zeros(3)
         self.seconds = 0.0
 
-    def add(self, gyro: np.ndarray, dt: float) -> None:
-        self.sum += gyro * dt
+    def add(self, value: np.ndarray, dt: float) -> None:
+        self.sum += value * dt
         self.seconds += dt
 
     def take(self, fallback: np.ndarray) -> np.ndarray:
@@ -74,7 +75,8 @@ class FusionCore:
         self.health = {name: SensorHealth(name) for name in ('imu', 'wheel', 'vo')}
         self.t_ns: int | None = None  # filter time: the last IMU sample
         self.gyro = np.zeros(3)  # last good base-frame readings
-        self.gyro_mean = {'wheel': GyroMean(), 'vo': GyroMean()}
+        self.gyro_mean = {'wheel': IntervalMean(), 'vo': IntervalMean()}
+        self.wheel_velocity_mean = IntervalMean()  # the filter's base velocity, likewise
         self.accel = np.array([0.0, 0.0, G])
         self.saturated_until = -1
         self.crossing_until = -1  # a threshold crossing (roll or pitch) holds the slip tests
@@ -158,6 +160,7 @@ class FusionCore:
             self._zero_velocity(t, gyro, accel)
         for mean in self.gyro_mean.values():
             mean.add(self.gyro, dt)
+        self.wheel_velocity_mean.add(self.ekf.body_velocity(), dt)
 
     def _align_gravity(self, accel: np.ndarray) -> None:
         """Roll and pitch from a reading at rest (start-up, put down); yaw is kept."""
@@ -249,6 +252,8 @@ class FusionCore:
         self.wheel_path.append((t, travelled + float(delta[0, 3])))
         self.wheel_twist = (t, speed, yaw_rate)
         gyro = self.gyro_mean['wheel'].take(self.gyro)
+        velocity = self.ekf.body_velocity()[0]
+        lag = velocity - self.wheel_velocity_mean.take(np.full(3, velocity))[0]
         if self.lifted or self.t_ns is None:
             wheel.count('skipped')
             return
@@ -262,7 +267,10 @@ class FusionCore:
             self.slip_seen = (t, slip)
         slip = slip or self._held_slip(t, speed)
         witnessed = bool(slip)  # by VO or the gyro, which owe the wheels nothing
-        measured = np.array([speed, 0.0, 0.0])
+        # The wheels' mean speed over their interval, carried to now by how much the filter's
+        # forward speed changed since that interval's middle (home 2's 5-minute `loops`, fusion
+        # alone: RPE 0.61 to 0.58 %); they do not slide sideways at any instant.
+        measured = np.array([speed + lag, 0.0, 0.0])
         if not slip:
             cov = self._wheel_velocity_cov(speed, 0.05)
             result = self.ekf.update_body_velocity(measured, cov, self.gate[3])
