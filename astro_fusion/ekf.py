@@ -127,8 +127,10 @@ class ErrorStateEkf:
     ) -> UpdateResult:
         """Generic update; skipped (accepted=False) when NIS exceeds gate (gate <= 0: no gate).
 
-        `only`: a Schmidt update that corrects those error-state entries and leaves the rest as
-        predicted; the Joseph form keeps the covariance right for the partial gain.
+        `only`: a Schmidt update that corrects those error-state entries and leaves the others'
+        estimates as they were (their covariances still change with what the update taught
+        about their correlations); the Joseph form keeps the covariance right for the partial
+        gain.
         """
         HP = H @ self.cov
         S = HP @ H.T + noise_cov
@@ -162,16 +164,16 @@ class ErrorStateEkf:
         self, measured: np.ndarray, gyro: np.ndarray, cov: np.ndarray, gate: float, axes=(2,)
     ) -> UpdateResult:
         """An independent base-frame angular rate on the given axes (wheels: yaw only; VO: all
-        three) against the gyro reading of the same instant: it observes the gyro bias.
+        three) against the gyro's mean over the same interval: it observes the gyro bias.
 
-        It corrects the bias, and the attitude and velocity the bias error turned, but not the
-        position: a Schmidt update. A full one would also move the position now for the path a
-        past bias error bent, fifty times a second, by what each noisy witness suggests (the
-        wheels' turn rate has errors that last for metres, the encoder ticks and frame timing
-        alternate), half a millimetre each on average: over a metre, more drift than the wheels
-        have alone (home 2's 5-minute `loops`, fusion alone on its recorded inputs: RPE 0.94 %
-        against the wheels' 0.59 %; without those moves 0.61 %). Odometry is to be locally
-        right (REP-105); the path's past is the backend's to correct.
+        It corrects the bias, and the attitude, velocity and accelerometer bias correlated with
+        it, but not the position: a Schmidt update. A full one would also move the position now
+        for the path a past bias error bent, fifty times a second, by what each noisy witness
+        suggests (the wheels' turn rate has errors that last for metres, the encoder ticks and
+        frame timing alternate), half a millimetre each on average: over a metre, more drift
+        than the wheels have alone (home 2's 5-minute `loops`, fusion alone on its recorded
+        inputs: RPE 0.94 % against the wheels' 0.59 %; without those moves 0.61 %). Odometry
+        is to be locally right (REP-105); the path's past is the backend's to correct.
         """
         axes = list(axes)
         H = np.zeros((len(axes), 15))
