@@ -481,3 +481,31 @@ def test_a_landmark_goes_out_only_after_its_depth_agreed_again():
     tracker.frame_index = config.depth_check_frames + 1  # all of them old enough
     (keyframe,) = tracker.flush()
     np.testing.assert_array_equal(keyframe.ids, ids[:1])
+
+
+def test_new_landmarks_on_a_person_do_not_steer_the_pose():
+    """60 landmarks of the room that fitted earlier frames, and 150 born at the last keyframe,
+    120 of them on a person who has since stepped 8 cm sideways: a rigid group larger than the
+    room. The pose is the room's; the person's landmarks are outliers, the new ones on the room
+    inliers."""
+    rng = np.random.default_rng(3)
+    config = VisualOdometryConfig()
+    tracker = Tracker(config, make_extractor('orb', 100))
+    old, new = _scene(rng, 60), _scene(rng, 150)
+    points = np.vstack([old, new])
+    info = depth_information(points, np.eye(3), np.full(len(points), 0.01), 1.0, K[0, 0])
+    tracker.map.add(old, info[:60], np.zeros((60, 32), np.uint8), 0, 0)
+    tracker.map.add(new, info[60:], np.zeros((150, 32), np.uint8), 1, 9)
+    tracker.map.hits[:60] = config.confirm_frames
+    tracker.frame_index = 10
+    T_true = make_transform(t=[0.02, 0.0, -0.03])
+    person = np.arange(len(points)) >= 90
+    seen = points + np.where(person[:, None], [0.08, 0.0, 0.0], 0.0)
+    uv, _ = project(T_true, seen, K)
+    uv += rng.normal(0, 0.5, uv.shape)
+    index = np.arange(len(points))
+    solution = tracker._solve(index, uv, np.full(len(points), 0.5), K, np.eye(4))
+    assert solution is not None
+    assert np.linalg.norm((inverse(T_true) @ solution.T_cw)[:3, 3]) < 0.005
+    assert not solution.inliers[person].any()
+    assert solution.inliers[~person].mean() > 0.9

@@ -108,8 +108,9 @@ class VisualOdometryConfig:
     window_keyframes: int = param(8, 'Keyframes whose landmarks form the local map.')
     confirm_frames: int = param(
         2,
-        'Frames in which a new landmark must fit the pose before it is published: rejects '
-        'people and pets.',
+        'Frames in which a new landmark must fit the pose before it is published, and before '
+        'it helps to solve the pose (while min_inliers older ones are matched): rejects people '
+        'and pets.',
     )
     depth_check_frames: int = param(
         15,

@@ -137,6 +137,29 @@ def solve_pnp(
     return PoseSolution(T, inliers, information, rms)
 
 
+def at_pose(
+    solution: PoseSolution,
+    points_w: np.ndarray,
+    xy: np.ndarray,
+    sigma_px: np.ndarray,
+    K: np.ndarray,
+    solved_from: np.ndarray,
+    inlier_chi2: float = 5.99,
+) -> PoseSolution:
+    """A solution found from the matches solved_from, with every other match an inlier where
+    it fits that pose, refined on all its inliers: the others add their information but, gated
+    by the pose they did not choose, cannot carry it off."""
+    uv, z = project(solution.T_cw, points_w, K)
+    chi2 = np.sum(((uv - xy) / sigma_px[:, None]) ** 2, axis=1)
+    inliers = (z > 0) & (chi2 < inlier_chi2) & ~solved_from
+    inliers[np.flatnonzero(solved_from)[solution.inliers]] = True
+    T, information, norms = refine(
+        solution.T_cw, points_w[inliers], xy[inliers], sigma_px[inliers], K
+    )
+    rms = float(np.sqrt(np.mean((norms * sigma_px[inliers]) ** 2)))
+    return PoseSolution(T, inliers, information, rms)
+
+
 def with_prior(
     solution: PoseSolution, T_prior: np.ndarray, prior_information: np.ndarray
 ) -> PoseSolution:

@@ -2,15 +2,16 @@
 
 Per frame: check the image, extract features, predict the pose (motion prior or constant
 velocity), match the local map around its predicted projections, solve PnP RANSAC and refine
-robustly, check the result against the prior (a rigid group of matches that moves otherwise,
-such as a person walking towards the camera, is dropped), weigh it with the prior by their
-information, update the landmark statistics, and decide on a keyframe. Keyframes add landmarks
-from depth (stereo or RGB-D) and are handed out `depth_check_frames` later, when their new
-landmarks have shown that they do not move: they fitted the pose in `confirm_frames` frames,
-and their depth, measured again in each frame, changed as the camera moved (and was measured
-again at all: `depth_check_agreements` times); those that have not are left out. Optionally
-(`bridge_with_prior`) a frame the local map no longer explains becomes a keyframe at the
-prior's pose instead of being lost.
+robustly (from the landmarks that fitted `confirm_frames` frames, when there are enough: new
+ones do not choose the pose), check the result against the prior (a rigid group of matches that
+moves otherwise, such as a person walking towards the camera, is dropped), weigh it with the
+prior by their information, update the landmark statistics, and decide on a keyframe.
+Keyframes add landmarks from depth (stereo or RGB-D) and are handed out `depth_check_frames`
+later, when their new landmarks have shown that they do not move: they fitted the pose in
+`confirm_frames` frames, and their depth, measured again in each frame, changed as the camera
+moved (and was measured again at all: `depth_check_agreements` times); those that have not are
+left out. Optionally (`bridge_with_prior`) a frame the local map no longer explains becomes a
+keyframe at the prior's pose instead of being lost.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from astro_slam.vo.local_map import LocalMap, depth_information
 from astro_slam.vo.matching import match_projected
 from astro_slam.vo.pose import (
     PoseSolution,
+    at_pose,
     base_pose_covariance,
     camera_information,
     confirming_prior,
@@ -277,9 +279,7 @@ class Tracker:
             map_index = candidates[qi]
             stats.setdefault('matches', len(map_index))
             sigma = c.pixel_sigma_px * self.extractor.scale_factor ** features.octave[ki]
-            solution = solve_pnp(
-                m.position[map_index], features.xy[ki], sigma, frame.K, T_pred, c.ransac_px
-            )
+            solution = self._solve(map_index, features.xy[ki], sigma, frame.K, T_pred)
             if solution is not None and (
                 best is None or solution.inliers.sum() > best.inliers.sum()
             ):
@@ -290,6 +290,32 @@ class Tracker:
         if best is None or best.inliers.sum() < enough:
             return None, best_matched
         return best, best_matched
+
+    def _solve(
+        self, map_index: np.ndarray, xy: np.ndarray, sigma: np.ndarray, K: np.ndarray, T_pred
+    ) -> PoseSolution | None:
+        """PnP on the matched landmarks that fitted confirm_frames frames, when there are
+        min_inliers of those; the newer ones join the refinement where they fit its pose, but
+        do not choose it. Else PnP on all matches.
+
+        A keyframe taken while a person fills half the view gives the person more new landmarks
+        than the room has old ones. For a frame or two their motion still fits any pose within
+        the RANSAC threshold, and on all matches the pose followed them: in home 1 of
+        `vo_people` it followed a person walking towards the robot by 3-6 cm, until their depth
+        agreed with the pose and 21 of their landmarks were published (docs/BENCHMARKS.md).
+        """
+        c = self.config
+        m = self.map
+        settled = m.confirmed(c.confirm_frames)[map_index]
+        if settled.sum() >= c.min_inliers and not settled.all():
+            solution = solve_pnp(
+                m.position[map_index[settled]], xy[settled], sigma[settled], K, T_pred, c.ransac_px
+            )
+            if solution is not None:
+                solution = at_pose(solution, m.position[map_index], xy, sigma, K, settled)
+                if solution.inliers.sum() >= c.min_inliers:
+                    return solution
+        return solve_pnp(m.position[map_index], xy, sigma, K, T_pred, c.ransac_px)
 
     def _verdict(
         self, solution: PoseSolution, T_pred: np.ndarray, T_bc: np.ndarray, has_prior: bool
