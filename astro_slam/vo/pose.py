@@ -127,12 +127,36 @@ def solve_pnp(
     use = ransac_inliers.reshape(-1)
     T, _, _ = refine(T, points_w[use], xy[use], sigma_px[use], K)
     # Re-classify every match at the refined pose, then refine on the final inliers.
-    uv, z = project(T, points_w, K)
-    chi2 = np.sum(((uv - xy) / sigma_px[:, None]) ** 2, axis=1)
-    inliers = (z > 0) & (chi2 < inlier_chi2)
+    inliers = _fits(T, points_w, xy, sigma_px, K, inlier_chi2)
     if inliers.sum() < 6:
         return None
-    T, information, norms = refine(T, points_w[inliers], xy[inliers], sigma_px[inliers], K)
+    return _refined(T, points_w, xy, sigma_px, K, inliers)
+
+
+def _fits(
+    T_cw: np.ndarray,
+    points_w: np.ndarray,
+    xy: np.ndarray,
+    sigma_px: np.ndarray,
+    K: np.ndarray,
+    inlier_chi2: float,
+) -> np.ndarray:
+    """Matches in front of the camera whose whitened squared error at T_cw is below inlier_chi2."""
+    uv, z = project(T_cw, points_w, K)
+    chi2 = np.sum(((uv - xy) / sigma_px[:, None]) ** 2, axis=1)
+    return (z > 0) & (chi2 < inlier_chi2)
+
+
+def _refined(
+    T_cw: np.ndarray,
+    points_w: np.ndarray,
+    xy: np.ndarray,
+    sigma_px: np.ndarray,
+    K: np.ndarray,
+    inliers: np.ndarray,
+) -> PoseSolution:
+    """The solution refined from T_cw on the given inliers."""
+    T, information, norms = refine(T_cw, points_w[inliers], xy[inliers], sigma_px[inliers], K)
     rms = float(np.sqrt(np.mean((norms * sigma_px[inliers]) ** 2)))
     return PoseSolution(T, inliers, information, rms)
 
@@ -149,15 +173,9 @@ def at_pose(
     """A solution found from the matches solved_from, with every other match an inlier where
     it fits that pose, refined on all its inliers: the others add their information but, gated
     by the pose they did not choose, cannot carry it off."""
-    uv, z = project(solution.T_cw, points_w, K)
-    chi2 = np.sum(((uv - xy) / sigma_px[:, None]) ** 2, axis=1)
-    inliers = (z > 0) & (chi2 < inlier_chi2) & ~solved_from
+    inliers = _fits(solution.T_cw, points_w, xy, sigma_px, K, inlier_chi2) & ~solved_from
     inliers[np.flatnonzero(solved_from)[solution.inliers]] = True
-    T, information, norms = refine(
-        solution.T_cw, points_w[inliers], xy[inliers], sigma_px[inliers], K
-    )
-    rms = float(np.sqrt(np.mean((norms * sigma_px[inliers]) ** 2)))
-    return PoseSolution(T, inliers, information, rms)
+    return _refined(solution.T_cw, points_w, xy, sigma_px, K, inliers)
 
 
 def with_prior(
