@@ -9,10 +9,13 @@
    queried from a nearby pose under evening, dim, near-dark and infrared-night light, after
    furniture moved and objects were dropped; recall@1 counts a top match within 1 m and 45 deg.
    ORB bag of words (shipped vocabulary) against VLAD of learned descriptors (shipped centres),
-   each over all of the image's features. Then as the backend answers: the 5 best candidates
-   verified with its geometric verification and parameters (each view's keypoints with a
-   stereo depth from the right image, as a keyframe's landmarks), the one verified on the
-   most inliers first; a verified pose off the truth by 0.3 m or 10 deg is counted wrong.
+   each over all of the image's features, or (as the backend, from a keyframe's landmarks)
+   over those with a stereo depth from the right image; each ranking also with its
+   `rerank_candidates` (20) best re-ordered by their count of descriptor matches with the
+   query, as the backend does. Then as the backend answers: the 5 best candidates verified
+   with its geometric verification and parameters (each view's keypoints with a stereo depth),
+   the one verified on the most inliers first; a verified pose off the truth by 0.3 m or 10 deg
+   is counted wrong.
 3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved;
    also with the network on the image scaled by 0.8 (`learned_input_scale`), in 1 and 3.
 4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor, per
@@ -36,7 +39,7 @@ import numpy as np
 from common import add_markdown_option, machine, vo_statuses, write_markdown
 
 from astro_slam.backend.config import BackendConfig
-from astro_slam.backend.verification import KeyframeView, VerifyParams, verify
+from astro_slam.backend.verification import KeyframeView, VerifyParams, match, verify
 from astro_slam.backend.vlad import VladEncoder
 from astro_slam.backend.vocabulary import Vocabulary
 from astro_slam.eval.loops import CORRECT_DEG, CORRECT_M
@@ -99,10 +102,11 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
         min_inliers=backend.min_inliers,
         min_inlier_ratio=backend.min_inlier_ratio,
     )
-    hits = {name: {light: 0 for light in QUERY_LIGHTS} for name in ex}
+    hits = {(name, way): dict.fromkeys(QUERY_LIGHTS, 0) for name in ex for way in RANKINGS}
     hits5 = dict.fromkeys(ex, 0)
-    verified = {name: {light: 0 for light in QUERY_LIGHTS} for name in ex}
-    accepted, wrong = dict.fromkeys(ex, 0), dict.fromkeys(ex, 0)
+    verified = {(name, way): dict.fromkeys(QUERY_LIGHTS, 0) for name in ex for way in VERIFIED}
+    accepted = dict.fromkeys(verified, 0)
+    wrong = dict.fromkeys(verified, 0)
     queries = dict.fromkeys(QUERY_LIGHTS, 0)
     for seed in homes:
         home = generate_home(seed)
@@ -119,15 +123,12 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
         )
         try:
             poses = robot_poses(home, rng, count)
-            database = {name: [] for name in ex}
-            keyframes = {name: [] for name in ex}
+            database: dict[str, list[_Place]] = {name: [] for name in ex}
             for pose in poses:
                 light = lighting(home, 'day', rng)
                 view = views.render(camera_pose(views.rig, *pose), light, 'day', stereo=True)
                 for name, e in ex.items():
-                    vector, keyframe = _place(e, models[name], clahe, vo, stereo, view, K)
-                    database[name].append(vector)
-                    keyframes[name].append(keyframe)
+                    database[name].append(_place(e, models[name], clahe, vo, stereo, view, K))
             views.set_home(changed)
             for light in QUERY_LIGHTS:
                 for pose in poses:
@@ -136,48 +137,102 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
                     view = views.render(T_map_q, lighting(changed, light, rng), light, True)
                     queries[light] += 1
                     for name, e in ex.items():
-                        v, query = _place(e, models[name], clahe, vo, stereo, view, K)
-                        ranked = np.argsort(-(np.array(database[name]) @ v), kind='stable')
-                        hits[name][light] += _pose_close(poses[ranked[0]], q_pose)
-                        hits5[name] += any(_pose_close(poses[i], q_pose) for i in ranked[:5])
-                        # The backend verifies the 5 best candidates; the one verified on the
-                        # most inliers is its answer.
-                        best, most = None, 0
-                        for i in ranked[: backend.candidates]:
-                            result = verify(query, keyframes[name][i], K, verify_params)
-                            if not result.accepted:
-                                continue
-                            accepted[name] += 1
-                            assert result.T_qc is not None
-                            T_true = inverse(T_map_q) @ camera_pose(views.rig, *poses[i])
-                            error = inverse(T_true) @ result.T_qc
-                            wrong[name] += not (
-                                np.linalg.norm(error[:3, 3]) < CORRECT_M
-                                and rotation_deg(error) < CORRECT_DEG
-                            )
-                            if result.inliers > most:
-                                best, most = i, result.inliers
-                        if best is not None:
-                            verified[name][light] += _pose_close(poses[best], q_pose)
+                        query = _place(e, models[name], clahe, vo, stereo, view, K)
+                        ranked = {
+                            way: _ranked(query, database[name], way, backend, verify_params)
+                            for way in RANKINGS
+                        }
+                        for way, order in ranked.items():
+                            hits[name, way][light] += _pose_close(poses[order[0]], q_pose)
+                        hits5[name] += any(
+                            _pose_close(poses[i], q_pose) for i in ranked['all'][:5]
+                        )
+                        # The backend verifies the best `candidates` (5) of its ranking; the
+                        # one verified on the most inliers is its answer.
+                        for way in VERIFIED:
+                            best, most = None, 0
+                            for i in ranked[way][: backend.candidates]:
+                                result = verify(
+                                    query.keyframe, database[name][i].keyframe, K, verify_params
+                                )
+                                if not result.accepted:
+                                    continue
+                                accepted[name, way] += 1
+                                assert result.T_qc is not None
+                                T_true = inverse(T_map_q) @ camera_pose(views.rig, *poses[i])
+                                error = inverse(T_true) @ result.T_qc
+                                wrong[name, way] += not (
+                                    np.linalg.norm(error[:3, 3]) < CORRECT_M
+                                    and rotation_deg(error) < CORRECT_DEG
+                                )
+                                if result.inliers > most:
+                                    best, most = i, result.inliers
+                            if best is not None:
+                                verified[name, way][light] += _pose_close(poses[best], q_pose)
         finally:
             views.release()
         print(f'places: home {seed} done', flush=True)
     total = sum(queries.values())
+
+    def share(counts: dict[str, int]) -> dict:
+        return {
+            'recall_at_1': round(sum(counts.values()) / total, 3),
+            'by_light': {lt: round(counts[lt] / queries[lt], 3) for lt in QUERY_LIGHTS},
+        }
+
     return {
-        name: {
-            'recall_at_1': round(sum(h.values()) / total, 3),
+        name: share(hits[name, 'all'])
+        | {
             # What the backend's verification sees: it checks the best `candidates` (5).
             'recall_at_5': round(hits5[name] / total, 3),
-            'by_light': {light: round(h[light] / queries[light], 3) for light in QUERY_LIGHTS},
-            'verified_recall_at_1': round(sum(verified[name].values()) / total, 3),
-            'verified_by_light': {
-                light: round(verified[name][light] / queries[light], 3) for light in QUERY_LIGHTS
+            'rankings': {way: share(hits[name, way]) for way in RANKINGS},
+            'verified': {
+                way: share(verified[name, way])
+                | {
+                    'candidates_verified': accepted[name, way],
+                    'wrong_poses': wrong[name, way],
+                }
+                for way in VERIFIED
             },
-            'verified_candidates': accepted[name],
-            'wrong_poses': wrong[name],
         }
-        for name, h in hits.items()
-    } | {'queries': total}
+        for name in ex
+    } | {'queries': total, 'rerank_candidates': backend.rerank_candidates}
+
+
+# How candidates are ranked: place vectors of all of a view's keypoints or (as the backend's,
+# from a keyframe's landmarks) of those with a stereo depth; then, "reranked", the
+# `rerank_candidates` best re-ordered by their count of descriptor matches with the query.
+RANKINGS = ('all', 'all_reranked', 'depth', 'depth_reranked')
+VERIFIED = ('depth', 'depth_reranked')  # the backend without and with re-ranking
+
+
+@dataclasses.dataclass
+class _Place:
+    vector: np.ndarray  # from all keypoints
+    depth_vector: np.ndarray  # from the keypoints with a depth
+    descriptors: KeyframeView  # all keypoints (descriptors only matter: no depth)
+    keyframe: KeyframeView  # the keypoints with a depth, as a keyframe's landmarks
+
+
+def _ranked(
+    query: _Place,
+    database: list[_Place],
+    way: str,
+    backend: BackendConfig,
+    params: VerifyParams,
+) -> list[int]:
+    """Database indices, best first, as `way` (RANKINGS) orders them."""
+    depth = way.startswith('depth')
+    vectors = np.array([p.depth_vector if depth else p.vector for p in database])
+    q = query.depth_vector if depth else query.vector
+    order = [int(i) for i in np.argsort(-(vectors @ q), kind='stable')]
+    if not way.endswith('reranked'):
+        return order
+    top = order[: backend.rerank_candidates]
+    view = (lambda p: p.keyframe) if depth else (lambda p: p.descriptors)
+    matched = [len(match(view(query), view(database[i]), params)) for i in top]
+    reranked = [top[j] for j in sorted(range(len(top)), key=lambda j: -matched[j])]
+    return reranked + order[len(top) :]
 
 
 def _place(
@@ -188,9 +243,9 @@ def _place(
     stereo: StereoDepth,
     view: View,
     K: np.ndarray,
-) -> tuple[np.ndarray, KeyframeView]:
-    """A view's place vector (from all its keypoints), and its keypoints with a stereo depth
-    as the backend's verification gets them from a keyframe."""
+) -> _Place:
+    """A view's place vectors and keypoints; those with a stereo depth as the backend's
+    verification gets them from a keyframe."""
     assert view.right is not None
     left, right = as_vo_sees(
         [view.gray, view.right], normalise, vo.denoise_target_noise, vo.denoise_max_px
@@ -201,7 +256,9 @@ def _place(
     keyframe = KeyframeView(
         points[has_depth], features.xy[has_depth], features.descriptors[has_depth]
     )
-    return model.vector(features.descriptors), keyframe
+    everything = KeyframeView(points, features.xy, features.descriptors)
+    vector, depth_vector = model.vector(features.descriptors), model.vector(keyframe.descriptors)
+    return _Place(vector, depth_vector, everything, keyframe)
 
 
 def timing(homes: list[int], frames: int, max_features: int) -> dict:
@@ -280,7 +337,9 @@ def plot(result: dict, path: Path) -> None:
         'orb': '#888888',
         'learned': '#1f77b4',
         'learned@0.8': '#9ecae1',
-        'orb, verified': '#cccccc',
+        'orb, re-ranked': '#bbbbbb',
+        'learned, re-ranked': '#6baed6',
+        'orb, verified': '#dddddd',
         'learned, verified': '#ff7f0e',
     }
     for ax, panel in zip(axes[0], panels, strict=True):
@@ -293,17 +352,17 @@ def plot(result: dict, path: Path) -> None:
             }
             ax.set_title('correct matches with a daylight view (label: precision)')
         else:
-            places = {n: r for n, r in result['places'].items() if n != 'queries'}
+            places = {n: r for n, r in result['places'].items() if isinstance(r, dict)}
             lights = list(next(iter(places.values()))['by_light'])
             values = {n: [r['by_light'][lt] for lt in lights] for n, r in places.items()}
-            values |= {
-                f'{n}, verified': [r['verified_by_light'][lt] for lt in lights]
-                for n, r in places.items()
-                if 'verified_by_light' in r
-            }
+            for n, r in places.items():
+                ways = {'re-ranked': r['rankings']['all_reranked']}
+                ways['verified'] = r['verified']['depth_reranked']
+                for w, x in ways.items():
+                    values[f'{n}, {w}'] = [x['by_light'][t] for t in lights]
             names = list(values)
             precision = None
-            ax.set_title('place recall@1 (furniture moved): retrieval, and after verification')
+            ax.set_title('place recall@1 (furniture moved); verified: as the backend', fontsize=10)
         width = 0.8 / len(names)
         for i, n in enumerate(names):
             x = np.arange(len(lights)) + i * width
@@ -399,33 +458,41 @@ def markdown(result: dict) -> str:
             )
         parts.append('\n'.join(lines))
     if 'places' in result:
-        lights = list(result['places']['orb']['by_light'])
-        lines = [
-            '| | recall@1 | recall@5 | ' + ' | '.join(lights) + ' |',
-            '|---|---|---|' + '---|' * len(lights),
-        ]
+        r = result['places']
+        lights = list(r['orb']['by_light'])
+        top = r['rerank_candidates']
         names = {'orb': 'ORB bag of words', 'learned': 'learned VLAD'}
+        ways = {
+            'all': 'all keypoints',
+            'all_reranked': f'all keypoints, {top} best re-ranked by matches',
+            'depth': 'keypoints with depth (as a keyframe)',
+            'depth_reranked': f'keypoints with depth, {top} best re-ranked (the backend)',
+        }
+        lines = [
+            '| place vectors | ranking | recall@1 | recall@5 | ' + ' | '.join(lights) + ' |',
+            '|---|---|---|---|' + '---|' * len(lights),
+        ]
         for key, name in names.items():
-            r = result['places'][key]
-            by = ' | '.join(f'{r["by_light"][k]:.2f}' for k in lights)
-            lines.append(f'| {name} | {r["recall_at_1"]:.2f} | {r["recall_at_5"]:.2f} | {by} |')
-        queries = result['places']['queries']
-        parts.append(f'{queries} place queries:\n\n' + '\n'.join(lines))
-        if 'verified_recall_at_1' in result['places']['orb']:
-            lines = [
-                '| 5 best verified, most inliers first | recall@1 | '
-                + ' | '.join(lights)
-                + ' | candidates verified | with a wrong pose |',
-                '|---|---|' + '---|' * len(lights) + '---|---|',
-            ]
-            for key, name in names.items():
-                r = result['places'][key]
-                by = ' | '.join(f'{r["verified_by_light"][k]:.2f}' for k in lights)
+            for way, label in ways.items():
+                x = r[key]['rankings'][way]
+                at5 = f'{r[key]["recall_at_5"]:.2f}' if way == 'all' else '-'
+                by = ' | '.join(f'{x["by_light"][k]:.2f}' for k in lights)
+                lines.append(f'| {name} | {label} | {x["recall_at_1"]:.2f} | {at5} | {by} |')
+        parts.append(f'{r["queries"]} place queries:\n\n' + '\n'.join(lines))
+        lines = [
+            '| 5 best verified, most inliers first | ranking | recall@1 | '
+            + ' | '.join(lights)
+            + ' | candidates verified | with a wrong pose |',
+            '|---|---|---|' + '---|' * len(lights) + '---|---|',
+        ]
+        for key, name in names.items():
+            for way, x in r[key]['verified'].items():
+                by = ' | '.join(f'{x["by_light"][k]:.2f}' for k in lights)
                 lines.append(
-                    f'| {name} | {r["verified_recall_at_1"]:.2f} | {by} '
-                    f'| {r["verified_candidates"]} | {r["wrong_poses"]} |'
+                    f'| {name} | {ways[way]} | {x["recall_at_1"]:.2f} | {by} '
+                    f'| {x["candidates_verified"]} | {x["wrong_poses"]} |'
                 )
-            parts.append('\n'.join(lines))
+        parts.append('\n'.join(lines))
     if 'timing_ms' in result:
         t = dict(result['timing_ms'])
         frames, size = t.pop('frames'), t.pop('size')

@@ -245,3 +245,46 @@ def test_bundle_adjustment_removes_most_of_the_odometry_drift(vocabulary):
         return float(np.sqrt(np.mean(drive.errors() ** 2)))
 
     assert rms(local_ba=True) < 0.5 * rms()
+
+
+class _MistakenPlaces:
+    """Place vectors that rank every keyframe of one room above those of another: the kind of
+    mistake light and moved furniture cause, made certain."""
+
+    size = 2
+    descriptor_size = 32
+
+    def __init__(self, room_descriptors: np.ndarray) -> None:
+        self.room = {bytes(d) for d in room_descriptors}
+
+    def vector(self, descriptors: np.ndarray) -> np.ndarray:
+        in_room = np.mean([bytes(d) in self.room for d in descriptors]) > 0.5
+        return np.array([0.6, 0.8]) if in_room else np.array([1.0, 0.0])
+
+
+@pytest.mark.parametrize('rerank', [20, 0])
+def test_the_right_place_is_verified_when_its_place_vector_ranks_below_the_first_five(rerank):
+    """Room A is mapped after room B; a view of A looks more like B to the place vectors (0.6
+    against 1.0 for all of B's keyframes). Re-ranked by descriptor matches, A's keyframes are
+    among those verified and the view is placed; by the place vectors alone, only B's are."""
+    world = World(np.random.default_rng(4))
+    world.room(0, 0, 4, 4)
+    room_a = world.room(10, 0, 4, 4)
+    backend = BackendCore(
+        BackendConfig(exclude_recent_s=10.0, rerank_candidates=rerank),
+        _MistakenPlaces(world.descriptors[room_a]),
+    )
+    backend.K = K
+    drive = Drive(backend, world, yaw_drift_per_m=0.0)
+    drive.go(loop_path(0.8, 0.8, 2.4, 2.4, laps=1))  # room B: more than `candidates` keyframes
+    drive.go([pose(x, 0.8, 0) for x in np.arange(1.0, 10.8, 0.5)])
+    drive.go(loop_path(10.8, 0.8, 2.4, 2.4, laps=0.5))
+    assert len(backend.records) > 2 * backend.config.candidates
+    T_true = pose(11.5, 1.2, 0.3)
+    found = backend.locate(world.view(T_true), T_BASE_CAM)
+    if not rerank:
+        assert found is None
+        return
+    assert found is not None
+    T0 = drive.truth[backend.keyframe_poses()[0][0]] @ inverse(backend.keyframe_poses()[0][1])
+    assert np.linalg.norm((T0 @ found[0])[:3, 3] - T_true[:3, 3]) < 0.1

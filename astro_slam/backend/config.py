@@ -70,6 +70,13 @@ class BackendConfig:
         "astro_slam/learned/train.py); '' for the one shipped for `features`.",
     )
     candidates: int = param(5, 'Place candidates verified per keyframe.')
+    rerank_candidates: int = param(
+        20,
+        'Place candidates whose landmarks are matched to the keyframe by descriptor; the '
+        '`candidates` with the most matches are verified. Across light and furniture change the '
+        'right place is often among the 20 most similar place vectors but not the first 5. '
+        'At most `candidates` (e.g. 0): the place vectors alone choose.',
+    )
     min_similarity: float = param(
         0.1,
         'Least place-vector similarity (cosine, 0..1) of a candidate: a low bar, the index '

@@ -1,7 +1,8 @@
 """The backend without ROS: keyframes in, an optimized graph and map -> odom out.
 
 Each keyframe is placed by the fused odometry (an odometry factor to the previous one), looked
-up in the place index, and its best candidates are verified geometrically. A verified loop must
+up in the place index, and its best candidates (re-ranked by their descriptor matches with the
+keyframe) are verified geometrically. A verified loop must
 then (1) fit the graph: the correction it asks for is within what odometry can have drifted
 since the candidate (or since the last loop), and (2) be confirmed: `loop_confirmations`
 consecutive keyframes find loops that ask for the same correction. Only then are the loops
@@ -32,7 +33,13 @@ from astro_slam.backend.config import BackendConfig
 from astro_slam.backend.place_index import PlaceIndex
 from astro_slam.backend.place_model import PlaceEncoder
 from astro_slam.backend.pose_graph import PoseGraph
-from astro_slam.backend.verification import KeyframeView, Verification, VerifyParams, verify
+from astro_slam.backend.verification import (
+    KeyframeView,
+    Verification,
+    VerifyParams,
+    match,
+    verify,
+)
 from astro_slam.transforms import inverse, rotation_deg
 
 MAPPING = 'mapping'
@@ -228,10 +235,8 @@ class BackendCore:
         probe = _Record(-1, kf, 0.0)
         best, verified = None, self.stats.verified
         for candidate in self._candidates(
-            self.vocabulary.vector(view.descriptors), len(self.records)
+            self.vocabulary.vector(view.descriptors), view, len(self.records)
         ):
-            if not self.records[candidate].in_graph:
-                continue
             _, hyp = self._verify(probe, candidate)
             if hyp is not None and (best is None or hyp.inliers > best.inliers):
                 best = hyp
@@ -366,9 +371,20 @@ class BackendCore:
         rec = self.records[self.last_graph_id]
         self.T_map_odom = self.graph.pose(rec.id) @ inverse(rec.kf.T_odom_base)
 
-    def _candidates(self, vector: np.ndarray, before: int) -> list[int]:
-        found = self.index.search(vector, self.config.candidates, before)
-        return [i for i, score in found if score >= self.config.min_similarity]
+    def _candidates(self, vector: np.ndarray, view: KeyframeView, before: int) -> list[int]:
+        """The keyframes in the graph (ids < before) to verify against a view, best first: the
+        place vector's `rerank_candidates` most similar, re-ranked by how many of their
+        landmarks' descriptors match the view's (the matches verification starts from)."""
+        c = self.config
+        similar = self.index.search(vector, max(c.candidates, c.rerank_candidates), before)
+        found = [
+            i for i, score in similar if score >= c.min_similarity and self.records[i].in_graph
+        ]
+        if len(found) <= c.candidates:
+            return found
+        matched = [len(match(view, self.records[i].kf.view, self.verify_params)) for i in found]
+        order = sorted(range(len(found)), key=lambda j: -matched[j])  # stable: ties by vector
+        return [found[j] for j in order[: c.candidates]]
 
     def _verify(
         self, rec: _Record, candidate: int, guided: bool = False
@@ -407,9 +423,7 @@ class BackendCore:
         before = bisect.bisect_left(self.times, rec.kf.t_ns - int(c.exclude_recent_s * 1e9))
         events = []
         X = self.graph.pose(rec.id)
-        for candidate in self._candidates(vector, before):
-            if not self.records[candidate].in_graph:
-                continue
+        for candidate in self._candidates(vector, rec.kf.view, before):
             _, hyp = self._verify(rec, candidate, guided=True)
             if hyp is None:
                 continue
@@ -479,9 +493,7 @@ class BackendCore:
             self.stats.dropped_pending += 1
         if self.K is None or self.last_graph_id is None:
             return []
-        for candidate in self._candidates(vector, self.pending[0]):
-            if not self.records[candidate].in_graph:
-                continue
+        for candidate in self._candidates(vector, rec.kf.view, self.pending[0]):
             _, hyp = self._verify(rec, candidate)
             if hyp is not None:
                 self.hypotheses.append(hyp)
