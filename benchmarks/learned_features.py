@@ -370,7 +370,9 @@ def plot(result: dict, path: Path) -> None:
             if precision:
                 ax.bar_label(bars, [f'{p:.2f}' for p in precision[n]], fontsize=7)
         ax.set_xticks(np.arange(len(lights)) + 0.4 - width / 2, lights)
-        ax.legend(fontsize=8)
+        if panel == 'places':
+            ax.set_ylim(0, 1.3)  # room above the bars for the legend
+        ax.legend(fontsize=8, ncol=3 if panel == 'places' else 1)
     fig.suptitle(f'homes {result["homes"]}, {result["date"]}, {result["machine"]}', fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
