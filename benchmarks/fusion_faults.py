@@ -19,8 +19,9 @@ Reported:
   is 1.5 ms of noise the filter absorbs.
 - drift: RPE over 1 m and ATE on the grounded parts (the carried stretch of a kidnap and 1 s
   after it are cut out; each part is aligned on its own);
-- the error the slips leave: over each labelled slip and the second after it, how far the
-  estimated displacement is from the true one, summed over the slips of a session;
+- the error the slips and the low-power stretches leave: over each labelled slip or
+  low-power stretch and the second after it, how far the estimated displacement is from the
+  true one, summed per kind over a session;
 - NEES of the position against /odometry/filtered's covariance, from the start to the first
   lift (odometry is anchored at the start; after a kidnap it is anchored nowhere);
 - the cost of FusionCore.on_imu per sample (median over one session, in process).
@@ -63,7 +64,10 @@ from astro_slam.types import ImuSample, OdometryEstimate
 
 FAULTS = ('slip', 'kidnap', 'low_power', 'dropped_frames')
 VARIANTS = {'gated': {}, 'no_hints': {'use_base_hints': False}, 'naive': {'gating': False}}
-THREE_SIGMA = float(chi2.ppf(0.9973, 3))  # the 3-sigma probability mass, in 3D
+THREE_SIGMA = float(chi2.ppf(0.9973, 3))
+# Faults whose own stretch is scored: a slip (gating's work) and low power (the camera off:
+# every variant dead-reckons on the wheels and the IMU).
+ERROR_FAULTS = ('slip', 'low_power')  # the 3-sigma probability mass, in 3D
 
 
 def odometry(bag: Path, topic: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,30 +107,34 @@ def drift(est: tuple, truth: tuple, labels: dict) -> dict:
     return {'rpe_pct': round(rpe_len / length, 2), 'ate_cm': round(100 * np.sqrt(ate_sq / n), 2)}
 
 
-def slip_error(est: tuple, truth: tuple, labels: dict) -> dict:
-    """The error a slip leaves, summed over the slips: each from its start to 1 s after its
-    end, how far the estimated displacement (in the start's body frame) is from the true one;
-    with the true path over the same stretches."""
+def fault_error(est: tuple, truth: tuple, labels: dict) -> dict:
+    """The error each fault of ERROR_FAULTS leaves, summed over its labels: each from its start
+    to 1 s after its end, how far the estimated displacement (in the start's body frame) is
+    from the true one; with the true path over the same stretches. Keys: kind_error_cm,
+    kind_path_m."""
     t, T = est[0], est[1]
     truth_t, truth_T = truth
-    error = path = 0.0
-    for fault in labels['faults']:
-        if fault['kind'] != 'slip':
-            continue
-        i, j = np.searchsorted(t, [fault['t0_ns'], fault['t1_ns'] + 10**9])
-        j = min(j, len(t) - 1)
-        if j <= i:  # the estimate ends before the slip does (also keeps t[i] in range)
-            continue
-        gi, gj = np.searchsorted(truth_t, [t[i], t[j]])
-        gj = min(gj, len(truth_t) - 1)
-        if gj <= gi:
-            continue
-        estimated = (inverse(T[i]) @ T[j])[:3, 3]
-        true = (inverse(truth_T[gi]) @ truth_T[gj])[:3, 3]
-        error += float(np.linalg.norm(estimated - true))
-        steps = np.diff(truth_T[gi : gj + 1, :3, 3], axis=0)
-        path += float(np.linalg.norm(steps, axis=1).sum())
-    return {'slip_error_cm': round(100 * error, 1), 'slip_path_m': round(path, 2)}
+    out = {}
+    for kind in ERROR_FAULTS:
+        error = path = 0.0
+        for fault in labels['faults']:
+            if fault['kind'] != kind:
+                continue
+            i, j = np.searchsorted(t, [fault['t0_ns'], fault['t1_ns'] + 10**9])
+            j = min(j, len(t) - 1)
+            if j <= i:  # the estimate ends before the fault does (also keeps t[i] in range)
+                continue
+            gi, gj = np.searchsorted(truth_t, [t[i], t[j]])
+            gj = min(gj, len(truth_t) - 1)
+            if gj <= gi:
+                continue
+            estimated = (inverse(T[i]) @ T[j])[:3, 3]
+            true = (inverse(truth_T[gi]) @ truth_T[gj])[:3, 3]
+            error += float(np.linalg.norm(estimated - true))
+            steps = np.diff(truth_T[gi : gj + 1, :3, 3], axis=0)
+            path += float(np.linalg.norm(steps, axis=1).sum())
+        out |= {f'{kind}_error_cm': round(100 * error, 1), f'{kind}_path_m': round(path, 2)}
+    return out
 
 
 def nees(est: tuple, truth: tuple, labels: dict) -> list[float]:
@@ -180,7 +188,7 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
     row: dict = {
         'home_seed': seed,
         'session': name,
-        'wheel': {**drift(wheel, truth, labels), **slip_error(wheel, truth, labels)},
+        'wheel': {**drift(wheel, truth, labels), **fault_error(wheel, truth, labels)},
     }
     found, explained = labelled(labels)
     row['faults'] = {k: len(v) for k, v in found.items()}
@@ -196,7 +204,7 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
         errors = nees(fused, truth, labels)
         row[variant] = {
             **drift(fused, truth, labels),
-            **slip_error(fused, truth, labels),
+            **fault_error(fused, truth, labels),
             'nees_mean': round(float(np.mean(errors)), 2),
             'within_3_sigma': round(float(np.mean(np.array(errors) <= THREE_SIGMA)), 3),
         }
@@ -272,19 +280,25 @@ def markdown(report: dict) -> str:
             f'| {g["within_3_sigma"]} |'
         )
 
-    slipped = [r for r in report['rows'] if r['wheel']['slip_path_m'] > 0]
-    if slipped:
+    faulted = [
+        (r, kind)
+        for r in report['rows']
+        for kind in ERROR_FAULTS
+        if r['wheel'].get(f'{kind}_path_m', 0) > 0
+    ]
+    if faulted:
         lines += [
             '',
-            '| home | session | path over slips | wheel | gated | no hints | naive |',
-            '|---|---|---|---|---|---|---|',
+            '| home | session | over | path | wheel | gated | no hints | naive |',
+            '|---|---|---|---|---|---|---|---|',
         ]
-        for r in slipped:
+        for r, kind in faulted:
             errors = ' | '.join(
-                f'{r[v]["slip_error_cm"]} cm' for v in ('wheel', 'gated', 'no_hints', 'naive')
+                f'{r[v][f"{kind}_error_cm"]} cm' for v in ('wheel', 'gated', 'no_hints', 'naive')
             )
             lines.append(
-                f'| {r["home_seed"]} | {r["session"]} | {r["wheel"]["slip_path_m"]} m | {errors} |'
+                f'| {r["home_seed"]} | {r["session"]} | {kind} '
+                f'| {r["wheel"][f"{kind}_path_m"]} m | {errors} |'
             )
 
     def cell(d: dict, latency: bool = True) -> str:
