@@ -64,10 +64,10 @@ from astro_slam.types import ImuSample, OdometryEstimate
 
 FAULTS = ('slip', 'kidnap', 'low_power', 'dropped_frames')
 VARIANTS = {'gated': {}, 'no_hints': {'use_base_hints': False}, 'naive': {'gating': False}}
-THREE_SIGMA = float(chi2.ppf(0.9973, 3))
+THREE_SIGMA = float(chi2.ppf(0.9973, 3))  # the 3-sigma probability mass, in 3D
 # Faults whose own stretch is scored: a slip (gating's work) and low power (the camera off:
 # every variant dead-reckons on the wheels and the IMU).
-ERROR_FAULTS = ('slip', 'low_power')  # the 3-sigma probability mass, in 3D
+ERROR_FAULTS = ('slip', 'low_power')
 
 
 def odometry(bag: Path, topic: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

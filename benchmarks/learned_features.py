@@ -183,7 +183,7 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
     return {
         name: share(hits[name, 'all'])
         | {
-            # What the backend's verification sees: it checks the best `candidates` (5).
+            # Of the place model alone (all keypoints, no re-ranking).
             'recall_at_5': round(hits5[name] / total, 3),
             'rankings': {way: share(hits[name, way]) for way in RANKINGS},
             'verified': {
