@@ -39,7 +39,7 @@ import numpy as np
 from common import add_markdown_option, machine, vo_statuses, write_markdown
 
 from astro_slam.backend.config import BackendConfig
-from astro_slam.backend.verification import KeyframeView, VerifyParams, match, verify
+from astro_slam.backend.verification import KeyframeView, VerifyParams, by_matches, verify
 from astro_slam.backend.vlad import VladEncoder
 from astro_slam.backend.vocabulary import Vocabulary
 from astro_slam.eval.loops import CORRECT_DEG, CORRECT_M
@@ -230,9 +230,8 @@ def _ranked(
         return order
     top = order[: backend.rerank_candidates]
     view = (lambda p: p.keyframe) if depth else (lambda p: p.descriptors)
-    matched = [len(match(view(query), view(database[i]), params)) for i in top]
-    reranked = [top[j] for j in sorted(range(len(top)), key=lambda j: -matched[j])]
-    return reranked + order[len(top) :]
+    reranked = by_matches(view(query), [view(database[i]) for i in top], params)
+    return [top[j] for j in reranked] + order[len(top) :]
 
 
 def _place(

@@ -37,7 +37,7 @@ from astro_slam.backend.verification import (
     KeyframeView,
     Verification,
     VerifyParams,
-    match,
+    by_matches,
     verify,
 )
 from astro_slam.transforms import inverse, rotation_deg
@@ -382,9 +382,8 @@ class BackendCore:
         ]
         if len(found) <= c.candidates:
             return found
-        matched = [len(match(view, self.records[i].kf.view, self.verify_params)) for i in found]
-        order = sorted(range(len(found)), key=lambda j: -matched[j])  # stable: ties by vector
-        return [found[j] for j in order[: c.candidates]]
+        views = [self.records[i].kf.view for i in found]
+        return [found[j] for j in by_matches(view, views, self.verify_params)[: c.candidates]]
 
     def _verify(
         self, rec: _Record, candidate: int, guided: bool = False

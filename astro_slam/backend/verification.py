@@ -77,6 +77,13 @@ def match(query: KeyframeView, candidate: KeyframeView, p: VerifyParams) -> np.n
     return np.array(out, int).reshape(-1, 2)
 
 
+def by_matches(query: KeyframeView, candidates: list[KeyframeView], p: VerifyParams) -> list[int]:
+    """Indices of the candidates, the most descriptor matches with the query first (`match`,
+    the matches verification starts from); ties keep their order."""
+    counts = [len(match(query, candidate, p)) for candidate in candidates]
+    return sorted(range(len(candidates)), key=lambda j: -counts[j])
+
+
 def match_by_projection(
     query: KeyframeView,
     candidate: KeyframeView,
