@@ -11,8 +11,8 @@
    ORB bag of words (shipped vocabulary) against VLAD of learned descriptors (shipped centres),
    each over all of the image's features, or (as the backend, from a keyframe's landmarks)
    over those with a stereo depth from the right image; each ranking also with its
-   `rerank_candidates` (20) best re-ordered by their count of descriptor matches with the
-   query, as the backend does. Then as the backend answers: the 5 best candidates verified
+   20 best re-ordered by their count of descriptor matches with the query, as the backend
+   does with `rerank_candidates: 20`. Then as the backend answers: the 5 best candidates verified
    with its geometric verification and parameters (each view's keypoints with a stereo depth),
    the one verified on the most inliers first; a verified pose off the truth by 0.3 m or 10 deg
    is counted wrong.
@@ -139,7 +139,7 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
                     for name, e in ex.items():
                         query = _place(e, models[name], clahe, vo, stereo, view, K)
                         ranked = {
-                            way: _ranked(query, database[name], way, backend, verify_params)
+                            way: _ranked(query, database[name], way, verify_params)
                             for way in RANKINGS
                         }
                         for way, order in ranked.items():
@@ -196,13 +196,14 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
             },
         }
         for name in ex
-    } | {'queries': total, 'rerank_candidates': backend.rerank_candidates}
+    } | {'queries': total, 'rerank_candidates': RERANK}
 
 
 # How candidates are ranked: place vectors of all of a view's keypoints or (as the backend's,
 # from a keyframe's landmarks) of those with a stereo depth; then, "reranked", the
 # `rerank_candidates` best re-ordered by their count of descriptor matches with the query.
 RANKINGS = ('all', 'all_reranked', 'depth', 'depth_reranked')
+RERANK = 20  # candidates re-ranked: the backend's `rerank_candidates` when it is on
 VERIFIED = ('depth', 'depth_reranked')  # the backend without and with re-ranking
 
 
@@ -218,7 +219,6 @@ def _ranked(
     query: _Place,
     database: list[_Place],
     way: str,
-    backend: BackendConfig,
     params: VerifyParams,
 ) -> list[int]:
     """Database indices, best first, as `way` (RANKINGS) orders them."""
@@ -228,7 +228,7 @@ def _ranked(
     order = [int(i) for i in np.argsort(-(vectors @ q), kind='stable')]
     if not way.endswith('reranked'):
         return order
-    top = order[: backend.rerank_candidates]
+    top = order[:RERANK]
     view = (lambda p: p.keyframe) if depth else (lambda p: p.descriptors)
     reranked = by_matches(view(query), [view(database[i]) for i in top], params)
     return [top[j] for j in reranked] + order[len(top) :]
@@ -467,7 +467,7 @@ def markdown(result: dict) -> str:
             'all': 'all keypoints',
             'all_reranked': f'all keypoints, {top} best re-ranked by matches',
             'depth': 'keypoints with depth (as a keyframe)',
-            'depth_reranked': f'keypoints with depth, {top} best re-ranked (the backend)',
+            'depth_reranked': f'keypoints with depth, {top} best re-ranked (`rerank_candidates`)',
         }
         lines = [
             '| place vectors | ranking | recall@1 | recall@5 | ' + ' | '.join(lights) + ' |',

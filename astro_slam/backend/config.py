@@ -71,11 +71,13 @@ class BackendConfig:
     )
     candidates: int = param(5, 'Place candidates verified per keyframe.')
     rerank_candidates: int = param(
-        20,
+        0,
         'Place candidates whose landmarks are matched to the keyframe by descriptor; the '
         '`candidates` with the most matches are verified. Across light and furniture change the '
-        'right place is often among the 20 most similar place vectors but not the first 5. '
-        'At most `candidates` (e.g. 0): the place vectors alone choose.',
+        'right place is often among the 20 most similar place vectors but not the first 5 '
+        '(20: more loops and better place recall), but in a simulated month it once let a day '
+        'relocalize 25-30 cm off, which the pruned map kept; off until that is understood. At '
+        'most `candidates` (e.g. 0): the place vectors alone choose.',
     )
     min_similarity: float = param(
         0.1,
