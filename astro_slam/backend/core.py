@@ -1,8 +1,8 @@
 """The backend without ROS: keyframes in, an optimized graph and map -> odom out.
 
 Each keyframe is placed by the fused odometry (an odometry factor to the previous one), looked
-up in the place index, and its best candidates (re-ranked by their descriptor matches with the
-keyframe) are verified geometrically. A verified loop must
+up in the place index, and its best candidates (with `rerank_candidates`, re-ranked by their
+descriptor matches with the keyframe) are verified geometrically. A verified loop must
 then (1) fit the graph: the correction it asks for is within what odometry can have drifted
 since the candidate (or since the last loop), and (2) be confirmed: `loop_confirmations`
 consecutive keyframes find loops that ask for the same correction. Only then are the loops
@@ -372,9 +372,10 @@ class BackendCore:
         self.T_map_odom = self.graph.pose(rec.id) @ inverse(rec.kf.T_odom_base)
 
     def _candidates(self, vector: np.ndarray, view: KeyframeView, before: int) -> list[int]:
-        """The keyframes in the graph (ids < before) to verify against a view, best first: the
-        place vector's `rerank_candidates` most similar, re-ranked by how many of their
-        landmarks' descriptors match the view's (the matches verification starts from)."""
+        """The `candidates` keyframes in the graph (ids < before) to verify against a view,
+        best first: the most similar place vectors or, when `rerank_candidates` is larger, that
+        many re-ranked by how many of their landmarks' descriptors match the view's (the
+        matches verification starts from)."""
         c = self.config
         similar = self.index.search(vector, max(c.candidates, c.rerank_candidates), before)
         found = [
