@@ -82,12 +82,16 @@ def odometry(bag: Path, topic: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return np.array(t), np.array(T), np.array(P)
 
 
-def grounded_parts(t: np.ndarray, labels: dict) -> list[np.ndarray]:
-    """Masks of the stretches between kidnaps (each carry and 1 s after it cut out)."""
-    cuts = sorted(
+def kidnap_cuts(labels: dict) -> list[tuple[int, int]]:
+    """Each carry and the second after it (ns): no odometry can follow the robot there."""
+    return sorted(
         (f['t0_ns'], f['t1_ns'] + 10**9) for f in labels['faults'] if f['kind'] == 'kidnap'
     )
-    edges = [int(t[0])] + [c for cut in cuts for c in cut] + [int(t[-1]) + 1]
+
+
+def grounded_parts(t: np.ndarray, labels: dict) -> list[np.ndarray]:
+    """Masks of the stretches between kidnaps (each carry and 1 s after it cut out)."""
+    edges = [int(t[0])] + [c for cut in kidnap_cuts(labels) for c in cut] + [int(t[-1]) + 1]
     parts = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
     return [(t >= a) & (t < b) for a, b in parts]
 
@@ -107,11 +111,20 @@ def drift(est: tuple, truth: tuple, labels: dict) -> dict:
     return {'rpe_pct': round(rpe_len / length, 2), 'ate_cm': round(100 * np.sqrt(ate_sq / n), 2)}
 
 
+def grounded_pieces(t0: int, t1: int, labels: dict) -> list[tuple[int, int]]:
+    """The stretch [t0, t1) without the kidnap cuts: a fault may overlap a carry (the robot put
+    down while the camera is off), and the carry's displacement is no odometry's error."""
+    pieces = [(t0, t1)]
+    for a, b in kidnap_cuts(labels):
+        pieces = [p for lo, hi in pieces for p in ((lo, min(hi, a)), (max(lo, b), hi))]
+    return [(lo, hi) for lo, hi in pieces if hi > lo]
+
+
 def fault_error(est: tuple, truth: tuple, labels: dict) -> dict:
     """The error each fault of ERROR_FAULTS leaves, summed over its labels: each from its start
-    to 1 s after its end, how far the estimated displacement (in the start's body frame) is
-    from the true one; with the true path over the same stretches. Keys: kind_error_cm,
-    kind_path_m."""
+    to 1 s after its end, carries cut out, how far the estimated displacement (in the piece's
+    first body frame) is from the true one; with the true path over the same stretches. Keys:
+    kind_error_cm, kind_path_m."""
     t, T = est[0], est[1]
     truth_t, truth_T = truth
     out = {}
@@ -120,19 +133,20 @@ def fault_error(est: tuple, truth: tuple, labels: dict) -> dict:
         for fault in labels['faults']:
             if fault['kind'] != kind:
                 continue
-            i, j = np.searchsorted(t, [fault['t0_ns'], fault['t1_ns'] + 10**9])
-            j = min(j, len(t) - 1)
-            if j <= i:  # the estimate ends before the fault does (also keeps t[i] in range)
-                continue
-            gi, gj = np.searchsorted(truth_t, [t[i], t[j]])
-            gj = min(gj, len(truth_t) - 1)
-            if gj <= gi:
-                continue
-            estimated = (inverse(T[i]) @ T[j])[:3, 3]
-            true = (inverse(truth_T[gi]) @ truth_T[gj])[:3, 3]
-            error += float(np.linalg.norm(estimated - true))
-            steps = np.diff(truth_T[gi : gj + 1, :3, 3], axis=0)
-            path += float(np.linalg.norm(steps, axis=1).sum())
+            for start, end in grounded_pieces(fault['t0_ns'], fault['t1_ns'] + 10**9, labels):
+                i, j = np.searchsorted(t, [start, end])
+                j = min(j, len(t) - 1)
+                if j <= i:  # the estimate ends before the piece does (also keeps t[i] in range)
+                    continue
+                gi, gj = np.searchsorted(truth_t, [t[i], t[j]])
+                gj = min(gj, len(truth_t) - 1)
+                if gj <= gi:
+                    continue
+                estimated = (inverse(T[i]) @ T[j])[:3, 3]
+                true = (inverse(truth_T[gi]) @ truth_T[gj])[:3, 3]
+                error += float(np.linalg.norm(estimated - true))
+                steps = np.diff(truth_T[gi : gj + 1, :3, 3], axis=0)
+                path += float(np.linalg.norm(steps, axis=1).sum())
         out |= {f'{kind}_error_cm': round(100 * error, 1), f'{kind}_path_m': round(path, 2)}
     return out
 
