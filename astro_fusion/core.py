@@ -328,7 +328,7 @@ class FusionCore:
         # A witnessed slip's error is shared by every reading since it began, not noise that
         # averages out: they weigh as one, so that fifty a second, second after second, cannot
         # outvote VO or the IMU (weighed per window instead, a 4 s slip with the camera off
-        # pulled the velocity from the truth to the wheels': fusion_faults home 0, RPE 2.31
+        # pulled the velocity from the truth towards the wheels': fusion_faults home 0, RPE 2.31
         # against 1.67 %). Against the inertial velocity alone they keep their weight per
         # reading: that velocity may be the one in error, and the wheels are what brings it back.
         cov = self._wheel_velocity_cov(speed, c.slip_speed_inflation)
