@@ -99,9 +99,10 @@ class ErrorStateEkf:
         """After motion the IMU partly missed: roll and pitch (body x, y) more uncertain by
         sigma_tilt (rad), and the velocity at least sigma_velocity (m/s) uncertain and no longer
         correlated with the rest of the state, whose correlations came from the same
-        incomplete samples (left in, the first velocity updates after it tilt the attitude
-        by the jolt's error: a pitch of 1.7 degrees on a level floor in home 4 of fusion_faults)."""
-        self.cov[6:8, 6:8] += np.diag(np.asarray(sigma_tilt, float) ** 2)
+        incomplete samples (left in, the first velocity updates after it tilt the attitude by
+        the jolt's error: a pitch of 1.7 degrees on a level floor in fusion_faults' home 4)."""
+        roll_pitch = slice(TH.start, TH.start + 2)
+        self.cov[roll_pitch, roll_pitch] += np.diag(np.asarray(sigma_tilt, float) ** 2)
         current = float(np.sqrt(np.max(np.diag(self.cov[V, V]))))
         self._restart(V, np.eye(3) * max(sigma_velocity, current) ** 2)
 
