@@ -43,6 +43,8 @@ from astro_slam.transforms import inverse, yaw_of
 from astro_slam.types import DiagnosticStatus, ImuSample, OdometryEstimate
 
 G = float(-GRAVITY[2])
+# IMU intervals this many times the nominal one or longer are low power's (the rate drops 4x)
+SLOW_IMU = 1.8
 
 
 class GyroMean:
@@ -105,8 +107,9 @@ class FusionCore:
         self.accel = np.array([0.0, 0.0, G])
         self.saturated_until = -1
         self.crossing_until = -1  # a threshold crossing (roll or pitch) holds the slip tests
-        # Bounds on a crossing's roll and pitch rotation and acceleration that fell between
-        # low-power IMU samples (see _track_unseen_motion); None when nothing was missed.
+        # Bounds on the roll and pitch rotation (rad) and the velocity change (m/s) of a
+        # crossing that fell between low-power IMU samples (_track_unseen_motion); None when
+        # nothing was missed.
         self.unseen: tuple[np.ndarray, np.ndarray] | None = None
         self.gyro_saturated_until = -1
         self.imu_dt: deque[float] = deque(maxlen=25)
@@ -208,7 +211,7 @@ class FusionCore:
         """
         c = self.config
         if t < self.crossing_until:
-            slow = 1.8 / c.imu_rate_hz < dt <= c.max_imu_gap_s
+            slow = SLOW_IMU / c.imu_rate_hz < dt <= c.max_imu_gap_s
             if slow and not self.lifted:
                 unseen_s = dt - 1.0 / c.imu_rate_hz
                 rate, jolt = self.unseen or (np.zeros(2), np.zeros(3))
@@ -246,7 +249,7 @@ class FusionCore:
             return self.low_power_hint
         if len(self.imu_dt) < self.imu_dt.maxlen:
             return False
-        slow = float(np.median(self.imu_dt)) > 1.8 / self.config.imu_rate_hz
+        slow = float(np.median(self.imu_dt)) > SLOW_IMU / self.config.imu_rate_hz
         camera_silent = self.health['vo'].reason == 'silent'
         return slow and camera_silent
 
