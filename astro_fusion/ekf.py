@@ -104,7 +104,7 @@ class ErrorStateEkf:
         roll_pitch = slice(TH.start, TH.start + 2)
         self.cov[roll_pitch, roll_pitch] += np.diag(np.asarray(sigma_tilt, float) ** 2)
         current = float(np.sqrt(np.max(np.diag(self.cov[V, V]))))
-        self._restart(V, np.eye(3) * max(sigma_velocity, current) ** 2)
+        self.reopen_velocity(max(sigma_velocity, current))
 
     def level(self, R: np.ndarray, sigma_tilt: float = 0.02) -> None:
         """A new attitude from gravity: roll and pitch as uncertain as one accelerometer
