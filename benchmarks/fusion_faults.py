@@ -91,9 +91,7 @@ def kidnap_cuts(labels: dict) -> list[tuple[int, int]]:
 
 def grounded_parts(t: np.ndarray, labels: dict) -> list[np.ndarray]:
     """Masks of the stretches between kidnaps (each carry and 1 s after it cut out)."""
-    edges = [int(t[0])] + [c for cut in kidnap_cuts(labels) for c in cut] + [int(t[-1]) + 1]
-    parts = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
-    return [(t >= a) & (t < b) for a, b in parts]
+    return [(t >= a) & (t < b) for a, b in grounded_pieces(int(t[0]), int(t[-1]) + 1, labels)]
 
 
 def drift(est: tuple, truth: tuple, labels: dict) -> dict:
