@@ -93,11 +93,9 @@ def prune(m: LongTermMap, vocabulary: Vocabulary, p: BudgetParams) -> dict[str, 
     while len(m.landmarks) and (size := sum(layer_bytes(m).values())) > p.budget_bytes:
         scores = landmark_scores(m, vocabulary, p.recency_half_life)
         protected = _protected(m, scores, max(int(p.min_landmarks_per_place * floor), 5))
-        over = size - p.budget_bytes
-        n_drop = int(np.ceil(over / LANDMARK_BYTES * 1.05))
         candidates = np.flatnonzero(~protected)
         if len(candidates):
-            drop = candidates[np.argsort(scores[candidates])[:n_drop]]
+            drop = _fewest_to_free(m, candidates, scores, size - p.budget_bytes)
             keep = np.ones(len(m.landmarks), bool)
             keep[drop] = False
             gone['budget_landmarks'] += len(drop)
@@ -110,6 +108,22 @@ def prune(m: LongTermMap, vocabulary: Vocabulary, p: BudgetParams) -> dict[str, 
         else:
             break  # every room is down to its least: the budget is too small for this home
     return gone
+
+
+def _fewest_to_free(m: LongTermMap, rows: np.ndarray, scores: np.ndarray, over: int) -> np.ndarray:
+    """The lowest-scoring of `rows` that together free `over` bytes: each its own bytes and one
+    reference per place that holds it. Exact, so that a map at its budget stays there: a
+    margin on the count trimmed a share of each day's inflow besides, and the map grew that
+    back the next day."""
+    refs = np.bincount(
+        m.landmarks.row_finder()(
+            np.concatenate([pl.landmark_ids for pl in m.places] or [m.landmarks.ids[:0]])
+        ),
+        minlength=len(m.landmarks),
+    )
+    rows = rows[np.argsort(scores[rows], kind='stable')]
+    freed = np.cumsum(LANDMARK_BYTES + PLACE_REF_BYTES * refs[rows])
+    return rows[: int(np.searchsorted(freed, over)) + 1]
 
 
 def _thin_places(m: LongTermMap, score: dict[int, float], p: BudgetParams) -> list[Place]:
