@@ -181,7 +181,7 @@ class VisualOdometry(Component):
         self._process(color_msg, rect, depth_of, c.rgbd_depth_noise, depth_at, start)
 
     def _stereo_depth(self, focal_baseline: float) -> StereoDepth:
-        """The block matcher, rebuilt only when the calibration changes."""
+        """The stereo matcher, rebuilt only when the calibration changes."""
         if self.stereo is None or self.stereo.focal_baseline != focal_baseline:
             c = self.config
             self.stereo = StereoDepth(

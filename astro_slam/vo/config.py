@@ -148,11 +148,11 @@ class VisualOdometryConfig:
         0.02, 'Laplacian variance over contrast squared below which an image is blurred.'
     )
     stereo_matcher: str = param(
-        'block_matching',
-        'Stereo association at keyframes: block_matching (StereoBM, then Lucas-Kanade, both '
-        'in 11x11 windows) or semi_global (StereoSGBM, 5x5 blocks), which does not lean '
-        'towards a nearer surface beside a keypoint (that lean shortens distances), at about '
-        'three times the cost per keyframe.',
+        'semi_global',
+        'Stereo association at keyframes: semi_global (StereoSGBM, 5x5 blocks, no depth '
+        'across a depth edge), which does not lean towards a nearer surface beside a keypoint '
+        '(that lean shortens distances), or block_matching (StereoBM, then Lucas-Kanade, both '
+        'in 11x11 windows) at about a third of the cost per keyframe, for a slower CPU.',
         choices=STEREO_MATCHERS,
     )
     stereo_smoothing_px: float = param(
