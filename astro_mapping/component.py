@@ -78,6 +78,7 @@ class MapServer(Component):
             associate_radius_m=c.associate_radius_m,
             max_depth_m=c.max_range_m,
             major_change_share=c.major_change_share,
+            change_margin=c.change_margin,
             floor=self.floor_params,
             rooms=RoomParams(),
         )

@@ -66,6 +66,12 @@ class MapServerConfig:
         "Share of a room's expected landmarks missed that marks it rearranged: its places "
         "are replaced by the session's.",
     )
+    change_margin: float = param(
+        0.2,
+        'A room or place counts as changed only when its share of missed landmarks is this '
+        "much above the session's own share over all it could judge (a dark session misses "
+        'everywhere; a rearranged room stands out).',
+    )
     place_spacing_m: float = param(
         0.4,
         'Places closer than this (and facing alike) are redundant: the best one stays.',

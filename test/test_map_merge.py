@@ -186,6 +186,25 @@ def test_a_passer_by_changes_nothing(day1):
     assert np.sum(new) == report.new and np.all(busy.landmarks.sessions_seen[new] == 1)
 
 
+def test_a_dark_session_that_misses_everywhere_reshapes_nothing(day1):
+    """At night the VO's depths are poor and its descriptors unlike the day's: the session
+    re-observes little and 'sees through' landmarks all over the home. That is the session,
+    not the home: no room is re-shaped and no place replaced, while a room rearranged in a
+    good session still is (the moved sofa above)."""
+    home, m1 = day1
+    rng = np.random.default_rng(5)
+    poses = patrol(4 * 10**12)
+    kfs = []
+    for t, T in poses.items():
+        kf = home.keyframe(t, T)
+        noisy = kf.points_c * rng.uniform(0.6, 1.6, (len(kf.points_c), 1)).astype(np.float32)
+        desc = rng.integers(0, 256, kf.descriptors.shape, dtype=np.uint8)
+        kfs.append(SessionKeyframe(t, kf.T_base_camera, noisy, kf.ids + 10**8, desc))
+    _, report = merge_session(m1, kfs, poses, K, MergeParams())
+    assert report.missed > report.reobserved  # the premise: misses all over
+    assert report.reshaped_rooms == [] and report.stale_places == 0
+
+
 def test_pruning_keeps_the_budget_and_every_room_relocalizable(day1):
     home, m = day1
     vocabulary = Vocabulary.load()
