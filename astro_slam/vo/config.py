@@ -148,11 +148,13 @@ class VisualOdometryConfig:
         0.02, 'Laplacian variance over contrast squared below which an image is blurred.'
     )
     stereo_matcher: str = param(
-        'semi_global',
-        'Stereo association at keyframes: semi_global (StereoSGBM, 5x5 blocks, no depth '
-        'across a depth edge), which does not lean towards a nearer surface beside a keypoint '
-        '(that lean shortens distances), or block_matching (StereoBM, then Lucas-Kanade, both '
-        'in 11x11 windows) at about a third of the cost per keyframe, for a slower CPU.',
+        'block_matching',
+        'Stereo association at keyframes: block_matching (StereoBM, then Lucas-Kanade, both '
+        'in 11x11 windows) or semi_global (StereoSGBM, 5x5 blocks, no depth across a depth '
+        'edge), which does not lean towards a nearer surface beside a keypoint (that lean '
+        'shortens distances) and drifts less over 30 s, at three times the cost per '
+        'keyframe; with it the simulated month placed its keyframes twice as far from the '
+        'truth and the night demo did worse (docs/BENCHMARKS.md), so it is not the default.',
         choices=STEREO_MATCHERS,
     )
     stereo_smoothing_px: float = param(
