@@ -422,9 +422,7 @@ class FusionCore:
         Each test holds (wheels minus witness, the wheels' own magnitude) over its window and
         weighs the mean difference against a floor plus 15 % of the mean magnitude: a slip
         that starts as the robot speeds up is measured against the speeds it was averaged
-        over, not against the last one. Against VO, the median: a wet floor shows in every
-        frame, a VO pose that jumped in one (fusion_faults home 3: 2.1 m/s among 0.3-0.4)
-        is no slip.
+        over, not against the last one.
         """
         c = self.config
         if self.health['imu'].state != REJECTED:  # at low power's slower rate too
@@ -434,7 +432,7 @@ class FusionCore:
                 if abs(difference) > c.slip_yaw_rate_threshold + 0.15 * rate:
                     return 'slip: wheels against gyro'
         if self._vo_judges(t):
-            difference, wheel_speed = self.slip_speed.median()
+            difference, wheel_speed = self.slip_speed.mean()
             if abs(difference) > c.slip_speed_threshold + 0.15 * wheel_speed:
                 return 'slip: wheels against VO'
         return ''

@@ -88,10 +88,6 @@ class Window:
         """The mean of each scalar of the tuples (empty when the window is)."""
         return np.mean([v for _, v in self.items], axis=0) if self.items else np.zeros(0)
 
-    def median(self) -> np.ndarray:
-        """The median of each scalar of the tuples (empty when the window is)."""
-        return np.median([v for _, v in self.items], axis=0) if self.items else np.zeros(0)
-
     def full(self, t_ns: int) -> bool:
         """Whether the window holds at least 80 % of its span of data."""
         return bool(self.items) and t_ns - self.items[0][0] >= 0.8 * self.span_ns
