@@ -12,7 +12,9 @@ associated with the map's landmarks by position and descriptor:
 A place whose view changed (a good share of what it saw, where the session looked, is gone: a
 sofa moved) is replaced by the session's places there; a room where most of what the map expected
 was missed (furniture rearranged) is re-shaped: all its old places and its missed landmarks
-go, and the session's places there replace them.
+go, and the session's places there replace them. Both only when their share of misses stands
+out from the session's own over the whole home (`change_margin`): a dark session misses
+everywhere.
 """
 
 from __future__ import annotations
