@@ -153,8 +153,9 @@ class VisualOdometryConfig:
         'in 11x11 windows) or semi_global (StereoSGBM, 5x5 blocks, no depth across a depth '
         'edge), which does not lean towards a nearer surface beside a keypoint (that lean '
         'shortens distances) and drifts less over 30 s, at three times the cost per '
-        'keyframe; with it the simulated month placed its keyframes twice as far from the '
-        'truth and the night demo did worse (docs/BENCHMARKS.md), so it is not the default.',
+        'keyframe; with it the simulated month placed its keyframes further from the truth '
+        '(12-13 cm against 6-9) and the night demo did worse (docs/BENCHMARKS.md), so it is '
+        'not the default.',
         choices=STEREO_MATCHERS,
     )
     stereo_smoothing_px: float = param(
