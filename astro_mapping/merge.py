@@ -152,14 +152,15 @@ def merge_session(
     # the rest of the home.
     judged = seen | missed
     baseline = float(missed.sum()) / max(int(judged.sum()), 1)
+    room_share = max(p.major_change_share, baseline + p.change_margin)
+    place_share = max(p.stale_place_share, baseline + p.change_margin)
 
     # A room re-shaped: most of what could be judged there is gone.
     drop_landmarks = np.zeros(old, bool)
     for room in np.unique(kf_rooms[kf_rooms >= 0]):
         in_room = judged & (expected_by >= 0) & (kf_rooms[np.maximum(expected_by, 0)] == room)
         n_judged, gone = int(in_room.sum()), int((in_room & missed).sum())
-        share = max(p.major_change_share, baseline + p.change_margin)
-        if n_judged >= p.major_change_min_judged and gone > share * n_judged:
+        if n_judged >= p.major_change_min_judged and gone > room_share * n_judged:
             report.reshaped_rooms.append(int(room))
             drop_landmarks |= in_room & missed
             centroid = next((r.centroid for r in m.rooms.rooms if r.id == room), None)
@@ -178,8 +179,7 @@ def merge_session(
     for pl in m.places:
         rows = rows_of(pl.landmark_ids)
         rows = rows[judged[rows]] if len(rows) else rows
-        share = max(p.stale_place_share, baseline + p.change_margin)
-        if len(rows) >= p.stale_place_min_judged and np.mean(missed[rows]) > share:
+        if len(rows) >= p.stale_place_min_judged and np.mean(missed[rows]) > place_share:
             stale.add(pl.id)
     report.stale_places = len(stale)
     m.places = [pl for pl in m.places if pl.id not in stale]
