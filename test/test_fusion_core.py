@@ -348,3 +348,69 @@ def test_a_turn_easing_off_at_low_power_is_integrated_over_the_whole_interval():
         if k in (1500, 3500):  # at full rate, and when it has stopped
             headings[k] = Rotation.from_matrix(core.ekf.R).as_euler('ZYX')[0] - yaw[k - 1]
     assert abs(headings[3500] - headings[1500]) < np.radians(0.1)
+
+
+def test_a_late_vo_rate_is_compared_with_the_gyro_over_its_own_frame_interval():
+    """A VO pose arrives after its image was processed (20 ms here) with the rate over the
+    interval between its stamp and the previous one. Through turns that speed up and slow
+    down at 2.7 rad/s^2, the gyro's mean since the previous arrival is 54 mrad/s off that
+    rate. Compared with it, the VO pushed the gyro bias up to 0.75 mrad/s off through the
+    turns; compared with the gyro between the stamps, 0.05 mrad/s."""
+    core = FusionCore(FusionConfig())
+    rng = np.random.default_rng(3)
+    bias = np.array([0.0, 0.0, 0.003])
+    dt, camera_dt, late_s = 1e-3, 1.0 / 15, 0.02
+    t = np.arange(1, 12001) * dt
+    # still for 3 s, then turns in place up to 1.2 rad/s and back, each way in 0.45 s
+    w = np.zeros(len(t))
+    for start in np.arange(3.0, 11.0, 2.0):
+        w += np.interp(t, start + np.array([0.0, 0.45, 0.95, 1.4]), [0.0, 1.2, 1.2, 0.0])
+    yaw = np.cumsum(w) * dt
+    frames = [int(k) for k in np.arange(camera_dt, 12.0, camera_dt) / dt]
+    pending: list[tuple[int, int]] = []  # (deliver at sample, frame sample)
+    previous, errors = None, []
+    for k in range(5, len(t) + 1, 5):
+        t_ns = int(round(t[k - 1] * 1e9))
+        gyro = np.array([0.0, 0.0, w[k - 5 : k].mean()]) + bias + rng.normal(0, 0.002, 3)
+        core.on_imu(ImuSample(t_ns, 'base_link', gyro, [0, 0, G]), np.eye(3))
+        pending += [(f + int(late_s / dt), f) for f in frames if k - 5 < f <= k]
+        while pending and pending[0][0] <= k:
+            _, f = pending.pop(0)
+            twist, cov = np.zeros(6), np.eye(6) * 1e3
+            if previous is not None:
+                twist[5] = (yaw[f - 1] - yaw[previous - 1]) / ((f - previous) * dt)
+                cov = np.eye(6) * 0.03**2
+            previous = f
+            stamp = int(round(t[f - 1] * 1e9))
+            core.on_vo_status(stamp, 'tracking', '')
+            T = _pose(0.0, 0.0, yaw[f - 1])
+            core.on_vo(
+                OdometryEstimate(stamp, 'odom', 'base_link', T, np.eye(6) * 1e-4, twist, cov)
+            )
+        if t[k - 1] > 3.0:
+            errors.append(abs(core.ekf.bg[2] - bias[2]))
+    assert max(errors) < 3e-4
+
+
+def _one_frame_jump(sigma: float) -> FusionCore:
+    """Driving straight at 0.4 m/s with VO at 10 Hz, one VO pose lands 7 cm back (its twist
+    -0.3 m/s) with a speed sigma of `sigma`; the wheels are right."""
+    rng = np.random.default_rng(5)
+    core = FusionCore(FusionConfig())
+    state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
+    state, t = _drive(core, 2.0, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
+    state, t = _drive(core, 0.1, 0.4, 0.0, rng, t0=t, state=state)
+    twist = np.array([-0.3, 0.0, 0.0, 0.0, 0.0, 0.0])
+    cov = np.diag([sigma**2, 0.03**2, 0.03**2, 0.03**2, 0.03**2, 0.03**2])
+    T = _pose(state[0] - 0.07, state[1], state[2])
+    core.on_vo_status(t, 'tracking', '')
+    core.on_vo(OdometryEstimate(t, 'odom', 'base_link', T, np.eye(6) * 1e-4, twist, cov))
+    _drive(core, 0.15, 0.4, 0.0, rng, t0=t, state=state)
+    return core
+
+
+def test_a_vo_speed_is_no_evidence_of_a_slip_beyond_its_own_sigma():
+    """A pose that jumps in one frame while the VO says it knows its speed to 0.5 m/s does
+    not convict the wheels; the same jump claimed to 3 cm/s does (the premise)."""
+    assert _one_frame_jump(0.5).health['wheel'].counts.get('slip', 0) == 0
+    assert _one_frame_jump(0.03).health['wheel'].counts.get('slip', 0) > 0
