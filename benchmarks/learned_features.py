@@ -17,10 +17,10 @@
    the one verified on the most inliers first; a verified pose off the truth by 0.3 m or 10 deg
    is counted wrong.
 3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved;
-   also with the network on the image scaled by 0.8 (`learned_input_scale`), in 1 and 3.
-4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor, per
-   `--dark-counts` keypoint budget and per `--dark-smoothing` stereo smoothing: the share of
-   frames with state `tracking`, and the VO's ATE.
+   also with the network on the image scaled by 0.8 (`learned_input_scale`), as in 1, 2 and 4.
+4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor
+   (`--dark-features`), per `--dark-counts` keypoint budget and per `--dark-smoothing` stereo
+   smoothing: the share of frames with state `tracking`, and the VO's ATE.
 
 Writes RESULT.json and learned_features.png (or --figure) to --work, and prints the JSON.
 """
@@ -93,8 +93,9 @@ def _pose_close(p: np.ndarray, q: np.ndarray) -> bool:
 
 def places(homes: list[int], count: int, max_features: int) -> dict:
     clahe = Normaliser('clahe')
-    ex = extractors(max_features)
-    models = {'orb': Vocabulary.load(), 'learned': VladEncoder.load()}
+    ex = extractors(max_features, smaller=True)
+    vlad = VladEncoder.load()
+    models = {'orb': Vocabulary.load(), 'learned': vlad, 'learned@0.8': vlad}
     vo, backend = VisualOdometryConfig(), BackendConfig()
     verify_params = VerifyParams(
         ratio=backend.match_ratio,
@@ -281,7 +282,12 @@ def timing(homes: list[int], frames: int, max_features: int) -> dict:
 
 
 def dark_vo(
-    seed: int, duration: float, counts: list[int], smoothing: list[float], work: Path
+    seed: int,
+    duration: float,
+    counts: list[int],
+    smoothing: list[float],
+    kinds: list[str],
+    work: Path,
 ) -> dict:
     from astro_slam.eval.trajectory import evaluate
     from astro_slam.sim.scenarios import SCENARIOS
@@ -295,12 +301,15 @@ def dark_vo(
     simulate(scenario, seed, seed, work, overwrite=True, progress=False)
     bag = work / scenario.name / spec.name
     out = {}
-    for sigma, count, features in itertools.product(smoothing, counts, ('orb', 'learned')):
-        name = f'{features}@{count}' + (f' smoothed {sigma:g} px' if sigma else '')
+    for sigma, count, kind in itertools.product(smoothing, counts, kinds):
+        features, _, scale = kind.partition('@')  # 'learned@0.8': learned_input_scale 0.8
+        name = f'{features}@{count}' + (f' input {scale}' if scale else '')
+        name += f' smoothed {sigma:g} px' if sigma else ''
         params = work / f'{name.replace(" ", "_")}.yaml'
         params.write_text(
             f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
             f'    max_features: {count}\n    stereo_smoothing_px: {sigma}\n'
+            f'    learned_input_scale: {scale or 1.0}\n'
             f'backend:\n  ros__parameters:\n    features: {features}\n'
         )
         options = ReplayOptions(
@@ -340,6 +349,8 @@ def plot(result: dict, path: Path) -> None:
         'learned, re-ranked': '#6baed6',
         'orb, verified': '#dddddd',
         'learned, verified': '#ff7f0e',
+        'learned@0.8, re-ranked': '#c6dbef',
+        'learned@0.8, verified': '#fdae6b',
     }
     for ax, panel in zip(axes[0], panels, strict=True):
         if panel == 'matching':
@@ -396,6 +407,12 @@ def main() -> None:
         default=[0.0, 1.0],
         help='stereo_smoothing_px runs',
     )
+    parser.add_argument(
+        '--dark-features',
+        nargs='+',
+        default=['orb', 'learned', 'learned@0.8'],
+        help="extractors of the dark VO runs ('learned@0.8': learned_input_scale 0.8)",
+    )
     parser.add_argument('--figure', type=Path, help='also write the figure here (PNG)')
     parser.add_argument(
         '--sections',
@@ -422,6 +439,7 @@ def main() -> None:
             args.dark_seconds,
             args.dark_counts,
             args.dark_smoothing,
+            args.dark_features,
             args.work / 'dark',
         )
     if 'timing' in args.sections:  # last: nothing else of ours runs meanwhile
@@ -462,7 +480,12 @@ def markdown(result: dict) -> str:
         r = result['places']
         lights = list(r['orb']['by_light'])
         top = r['rerank_candidates']
-        names = {'orb': 'ORB bag of words', 'learned': 'learned VLAD'}
+        names = {
+            'orb': 'ORB bag of words',
+            'learned': 'learned VLAD',
+            'learned@0.8': 'learned VLAD, network input 0.8',
+        }
+        names = {k: v for k, v in names.items() if k in r}
         ways = {
             'all': 'all keypoints',
             'all_reranked': f'all keypoints, {top} best re-ranked by matches',
