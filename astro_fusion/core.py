@@ -69,7 +69,7 @@ class StepHistory:
         while self.steps and self.steps[0][1] < t_ns - self.span_ns:
             self.steps.popleft()
 
-    def mean(self, t0: int, t1: int, fallback):
+    def mean(self, t0: int, t1: int, fallback: np.ndarray | float) -> np.ndarray | float:
         """The time-weighted mean over [t0, t1] of the steps that cover it; fallback if none."""
         total, covered = 0.0, 0
         for start, end, value in reversed(self.steps):
