@@ -47,62 +47,49 @@ G = float(-GRAVITY[2])
 SLOW_IMU = 1.8
 
 
-class StepHistory:
-    """Values held over each IMU step of the last second, averaged over a wheel or VO
-    interval. Those measure a mean over their interval (distance or angle over time), and
-    must be compared with the filter's mean over the same stretch, not with its value now.
+class GyroMean:
+    """The mean gyro reading since the last take(): wheels and VO measure an average rate
+    over their own interval, which must be compared with the gyro over the same interval (an
+    instant reading differs by the angular acceleration times half that interval)."""
 
-    Between stamps, not between arrivals: a VO pose arrives after its image was processed
-    (in a replay, as the image is logged: 20 ms later in the simulated bags). The gyro's mean
-    since the previous arrival was then 20 ms late; through the turn that follows a put-down
-    (2.5 rad/s^2) that is 50 mrad/s, which the VO's tight rate covariance pushed into the gyro
-    bias: 1.4 mrad/s off, and 7.7 cm after the 15 s of low power that followed
-    (fusion_faults home 5; 3.0 cm compared between the stamps).
-    """
+    def __init__(self) -> None:
+        self.sum = np.zeros(3)
+        self.seconds = 0.0
 
-    def __init__(self, seconds: float = 1.0) -> None:
-        self.span_ns = int(seconds * 1e9)
-        self.steps: deque[tuple[int, int, np.ndarray | float]] = deque()  # (start, end, value)
+    def add(self, gyro: np.ndarray, dt: float) -> None:
+        self.sum += gyro * dt
+        self.seconds += dt
 
-    def add(self, t_ns: int, value: np.ndarray | float, dt: float) -> None:
-        self.steps.append((t_ns - int(dt * 1e9), t_ns, value))
-        while self.steps and self.steps[0][1] < t_ns - self.span_ns:
-            self.steps.popleft()
-
-    def mean(self, t0: int, t1: int, fallback: np.ndarray | float) -> np.ndarray | float:
-        """The time-weighted mean over [t0, t1] of the steps that cover it; fallback if none."""
-        total, covered = 0.0, 0
-        for start, end, value in reversed(self.steps):
-            if end <= t0:
-                break
-            overlap = min(end, t1) - max(start, t0)
-            if overlap > 0:
-                total = total + value * overlap
-                covered += overlap
-        return total / covered if covered > 0 else fallback
+    def take(self, fallback: np.ndarray) -> np.ndarray:
+        mean = self.sum / self.seconds if self.seconds > 0 else fallback
+        self.sum, self.seconds = np.zeros(3), 0.0
+        return mean
 
 
-class SpeedChange:
-    """How far the filter's forward speed is ahead of its mean over a wheel or VO interval.
-    A wheel speed is such a mean (distance over the interval): compared with the speed now, it
-    is half an interval late, 4 mm/s short at 50 Hz while speeding up at 0.4 m/s^2, and a VO
-    speed that arrives 20 ms after its stamp 20 mm/s more.
+class SpeedLag:
+    """How far the filter's forward speed is ahead of its mean over the interval since the
+    last take(). A wheel speed is such a mean (distance over the interval): compared with the
+    speed now, it would be 10 ms late at 50 Hz, 4 mm/s short while speeding up at 0.4 m/s^2.
 
-    Only the prediction's changes count (each IMU step held at its trapezoidal mean): an update
-    inside the interval corrects the speed, it does not make the base speed up, and must not
-    reach the wheels a second time through this.
+    Only the prediction's changes count (trapezoidal: the speed changes through each IMU
+    step): an update inside the interval corrects the speed, it does not make the base speed
+    up, and must not reach the wheels a second time through this.
     """
 
     def __init__(self) -> None:
-        self.change = 0.0  # the prediction's changes, summed
-        self.history = StepHistory()
+        self.change = 0.0  # predicted change since the interval began
+        self.area = 0.0  # its integral over the interval
+        self.seconds = 0.0
 
-    def add(self, t_ns: int, step_change: float, dt: float) -> None:
+    def add(self, step_change: float, dt: float) -> None:
         before, self.change = self.change, self.change + step_change
-        self.history.add(t_ns, 0.5 * (before + self.change), dt)
+        self.area += 0.5 * (before + self.change) * dt
+        self.seconds += dt
 
-    def lag(self, t0: int, t1: int) -> float:
-        return self.change - self.history.mean(t0, t1, self.change)
+    def take(self) -> float:
+        lag = self.change - self.area / self.seconds if self.seconds > 0 else 0.0
+        self.change = self.area = self.seconds = 0.0
+        return lag
 
 
 class FusionCore:
@@ -115,8 +102,8 @@ class FusionCore:
         self.health = {name: SensorHealth(name) for name in ('imu', 'wheel', 'vo')}
         self.t_ns: int | None = None  # filter time: the last IMU sample
         self.gyro = np.zeros(3)  # last good base-frame readings
-        self.gyro_history = StepHistory()
-        self.speed_change = SpeedChange()
+        self.gyro_mean = {'wheel': GyroMean(), 'vo': GyroMean()}
+        self.wheel_lag = SpeedLag()
         self.accel = np.array([0.0, 0.0, G])
         self.saturated_until = -1
         self.crossing_until = -1  # a threshold crossing (roll or pitch) holds the slip tests
@@ -209,11 +196,12 @@ class FusionCore:
         else:
             self.gyro, self.accel = gyro, accel
             self.ekf.predict(mean_gyro, mean_accel, dt)
-        self.speed_change.add(t, self.ekf.body_velocity()[0] - speed, dt)
+        self.wheel_lag.add(self.ekf.body_velocity()[0] - speed, dt)
         if not saturated:
             self._zero_velocity(t, gyro, accel)
         rate = self.gyro if t < self.gyro_saturated_until else mean_gyro  # held while clipped
-        self.gyro_history.add(t, rate, dt)
+        for mean in self.gyro_mean.values():
+            mean.add(rate, dt)
 
     def _interval_mean(
         self,
@@ -347,14 +335,14 @@ class FusionCore:
         t = odom.t_ns
         last = self.wheel_last
         self.wheel_last = (t, odom.T)
+        gyro = self.gyro_mean['wheel'].take(self.gyro)  # both over this reading's interval
+        lag = self.wheel_lag.take()
         if last is None:
             return
         dt = (t - last[0]) * 1e-9
         if dt <= 0:
             wheel.count('out_of_order')
             return
-        gyro = self.gyro_history.mean(last[0], t, self.gyro)  # over this reading's interval
-        lag = self.speed_change.lag(last[0], t)
         delta = inverse(last[1]) @ odom.T
         speed, yaw_rate = delta[0, 3] / dt, yaw_of(delta) / dt
         travelled = self.wheel_path[-1][1] if self.wheel_path else 0.0
@@ -497,6 +485,7 @@ class FusionCore:
         t = odom.t_ns
         since, self.vo_prev_ns = self.vo_prev_ns, t
         self.vo_last_ns = max(t, self.vo_last_ns or t)
+        gyro = self.gyro_mean['vo'].take(self.gyro)
         if not c.use_vo or self.t_ns is None or self.lifted:
             return
         state = self.vo_state[0]
@@ -512,14 +501,10 @@ class FusionCore:
         wheel_speed = None if crossing else self._wheel_speed(since, t)
         if wheel_speed is not None:
             self.slip_speed.add(t, wheel_speed - float(odom.twist[0]), abs(wheel_speed))
-        # its mean speed over its interval, carried to now, as the wheels' (SpeedChange)
-        lag = 0.0 if since is None else self.speed_change.lag(since, t)
-        measured = odom.twist[:3] + np.array([lag, 0.0, 0.0])
-        result = self.ekf.update_body_velocity(measured, cov, self.gate[3])
+        result = self.ekf.update_body_velocity(odom.twist[:3], cov, self.gate[3])
         vo.record(result, t)
         if result.accepted and self.health['imu'].state != REJECTED:
             # VO's rotation has no wheel-radius error: the better witness of the gyro bias
-            gyro = self.gyro if since is None else self.gyro_history.mean(since, t, self.gyro)
             self.ekf.update_angular_rate(
                 odom.twist[3:], gyro, odom.twist_covariance[3:, 3:], self.gate[3], (0, 1, 2)
             )
