@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -172,7 +173,13 @@ class FirstPose:
 
 
 def run_variant(
-    work: Path, sessions: int, name: str, prune: bool, budget: int, features: str = 'orb'
+    work: Path,
+    sessions: int,
+    name: str,
+    prune: bool,
+    budget: int,
+    features: str = 'orb',
+    keep_daily_maps: bool = False,
 ) -> list[dict]:
     folder = work / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -258,6 +265,8 @@ def run_variant(
                 float(np.sqrt(np.mean(np.sum((est - true) ** 2, 1)))), 4
             )
         rows.append(row)
+        if keep_daily_maps and map_path.exists():  # for benchmarks/month_probe.py
+            shutil.copy(map_path, folder / f'day{index + 1:02d}.db')
         (folder / 'sessions.json').write_text(json.dumps(rows, indent=1) + '\n')
     return rows
 
@@ -329,6 +338,11 @@ def main() -> None:
         '--report', action='store_true', help='only redraw and reprint from --work/month.json'
     )
     parser.add_argument(
+        '--keep-daily-maps',
+        action='store_true',
+        help="copy each day's map file to --work/VARIANT/dayNN.db (for month_probe.py)",
+    )
+    parser.add_argument(
         '--features',
         default='orb',
         choices=EXTRACTORS,
@@ -350,7 +364,13 @@ def main() -> None:
     results = {'budget_bytes': budget, 'machine': machine()}
     for name in args.variants:
         results[name] = run_variant(
-            args.work, args.sessions, name, name == 'pruned', budget, args.features
+            args.work,
+            args.sessions,
+            name,
+            name == 'pruned',
+            budget,
+            args.features,
+            args.keep_daily_maps,
         )
     if len(args.variants) < 2:
         print(json.dumps(results[args.variants[0]], indent=1))
