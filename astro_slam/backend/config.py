@@ -130,6 +130,10 @@ class BackendConfig:
         'cauchy', 'Robust kernel of loop factors.', choices=('cauchy', 'none')
     )
     # Relocalization
+    reloc_candidates: int = param(
+        20,
+        'Place candidates verified per keyframe while relocalizing (`candidates` otherwise).',
+    )
     reloc_confirmations: int = param(
         2, 'Keyframes that must agree on the pose before relocalization is committed.'
     )

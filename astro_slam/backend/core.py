@@ -371,20 +371,23 @@ class BackendCore:
         rec = self.records[self.last_graph_id]
         self.T_map_odom = self.graph.pose(rec.id) @ inverse(rec.kf.T_odom_base)
 
-    def _candidates(self, vector: np.ndarray, view: KeyframeView, before: int) -> list[int]:
+    def _candidates(
+        self, vector: np.ndarray, view: KeyframeView, before: int, count: int | None = None
+    ) -> list[int]:
         """The `candidates` keyframes in the graph (ids < before) to verify against a view,
         best first: the most similar place vectors or, when `rerank_candidates` is larger, that
         many re-ranked by how many of their landmarks' descriptors match the view's (the
         matches verification starts from)."""
         c = self.config
-        similar = self.index.search(vector, max(c.candidates, c.rerank_candidates), before)
+        count = c.candidates if count is None else count
+        similar = self.index.search(vector, max(count, c.rerank_candidates), before)
         found = [
             i for i, score in similar if score >= c.min_similarity and self.records[i].in_graph
         ]
-        if len(found) <= c.candidates:
+        if len(found) <= count:
             return found
         views = [self.records[i].kf.view for i in found]
-        return [found[j] for j in by_matches(view, views, self.verify_params)[: c.candidates]]
+        return [found[j] for j in by_matches(view, views, self.verify_params)[:count]]
 
     def _verify(
         self, rec: _Record, candidate: int, guided: bool = False
@@ -493,7 +496,9 @@ class BackendCore:
             self.stats.dropped_pending += 1
         if self.K is None or self.last_graph_id is None:
             return []
-        for candidate in self._candidates(vector, rec.kf.view, self.pending[0]):
+        for candidate in self._candidates(
+            vector, rec.kf.view, self.pending[0], c.reloc_candidates
+        ):
             _, hyp = self._verify(rec, candidate)
             if hyp is not None:
                 self.hypotheses.append(hyp)
