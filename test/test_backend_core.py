@@ -301,3 +301,40 @@ def test_the_right_place_is_verified_when_its_place_vector_ranks_below_the_first
     assert found is not None
     T0 = drive.truth[backend.keyframe_poses()[0][0]] @ inverse(backend.keyframe_poses()[0][1])
     assert np.linalg.norm((T0 @ found[0])[:3, 3] - T_true[:3, 3]) < 0.1
+
+
+@pytest.mark.parametrize('reloc_candidates', [20, 5])
+def test_a_lost_robot_verifies_reloc_candidates_places(reloc_candidates):
+    """After a kidnap into room A, room B's keyframes (more than `candidates`) all look more
+    like the robot's views than A's own keyframes do. Verifying `reloc_candidates` (20) while
+    lost reaches A's keyframes and the robot is found; verifying five, it is not."""
+    world = World(np.random.default_rng(4))
+    world.room(0, 0, 4, 4)
+    room_a = world.room(10, 0, 4, 4)
+    places = _MistakenPlaces(world.descriptors[room_a])
+    backend = BackendCore(
+        BackendConfig(exclude_recent_s=10.0, reloc_candidates=reloc_candidates), places
+    )
+    backend.K = K
+    drive = Drive(backend, world, yaw_drift_per_m=0.0)
+    drive.go(loop_path(1.4, 1.4, 1.2, 1.2, step=0.4))  # room B
+    assert backend.config.candidates < len(backend.records)
+    start = pose(10.8, 1.2, 0.3)  # over to room A, the odometry following
+    assert drive.T_true_prev is not None
+    drive.T_odom = drive.T_odom @ inverse(drive.T_true_prev) @ start
+    drive.T_true_prev = start
+    in_a = [start @ pose(d, 0, 0) for d in np.arange(0, 1.2, 0.25)]
+    drive.go(in_a)
+    assert len(backend.records) < 20
+    # Carried back to the start of room A: the same views, now mistaken for room B.
+    for T in in_a:
+        places.mistaken.add(world.view(T).descriptors.tobytes())
+    drive.kidnap()
+    drive.T_odom = drive.T_odom @ pose(3, -2, 1.0)
+    backend.request_relocalization(drive.t_ns)
+    drive.go(in_a)
+    if reloc_candidates == 5:
+        assert backend.state == RELOCALIZING
+        return
+    assert backend.state == MAPPING
+    assert drive.errors()[-1] < 0.1
