@@ -228,7 +228,9 @@ class BackendCore:
         self, view: KeyframeView, T_base_camera: np.ndarray
     ) -> tuple[np.ndarray, int] | None:
         """One keyframe placed in the map without a pose prior: (T_map_base, inliers) of the
-        best verified candidate, or None. Changes nothing (for evaluation and tools)."""
+        best verified of `candidates` (not `reloc_candidates`: the month benchmark's
+        relocalization rates stay comparable across runs), or None. Changes nothing (for
+        evaluation and tools)."""
         if self.K is None:
             return None
         kf = KeyframeInput(0, np.eye(4), np.zeros((6, 6)), T_base_camera, view)
@@ -374,10 +376,10 @@ class BackendCore:
     def _candidates(
         self, vector: np.ndarray, view: KeyframeView, before: int, count: int | None = None
     ) -> list[int]:
-        """The `candidates` keyframes in the graph (ids < before) to verify against a view,
-        best first: the most similar place vectors or, when `rerank_candidates` is larger, that
-        many re-ranked by how many of their landmarks' descriptors match the view's (the
-        matches verification starts from)."""
+        """The `count` (default `candidates`) keyframes in the graph (ids < before) to verify
+        against a view, best first: the most similar place vectors or, when
+        `rerank_candidates` is larger, that many re-ranked by how many of their landmarks'
+        descriptors match the view's (the matches verification starts from)."""
         c = self.config
         count = c.candidates if count is None else count
         similar = self.index.search(vector, max(count, c.rerank_candidates), before)
