@@ -4,7 +4,7 @@ Reads what `map_month.py --keep-daily-maps` left in --work: each keyframe of day
 third, as the benchmark's "reloc" column) is placed in the map of day N-1 without a pose prior
 (`BackendCore.locate`, the backend's own search), and the steps are counted against the truth:
 - is there a place of the map where the keyframe is (within --near-m and --near-rad)?
-- is one of them among the candidates the place vectors choose (`candidates`)?
+- is one of them among the candidates the place vectors choose (`--candidates`)?
 - does geometric verification accept one of them?
 - of the descriptor matches with those places, how many are right (the landmark, put where
   the truth says, projects within 8 px of the query keypoint matched to it)?
@@ -56,10 +56,12 @@ def _true_pose(
     return gt_T[j[0]] if len(i) else None
 
 
-def probe(work: Path, day: int, variant: str, near_m: float, near_rad: float) -> dict:
+def probe(
+    work: Path, day: int, variant: str, near_m: float, near_rad: float, candidates: int
+) -> dict:
     T_map_truth = _map_from_truth(work, variant)
     m = load(work / variant / f'day{day - 1:02d}.db')
-    core = BackendCore(BackendConfig(), load_place_model('', m.features))
+    core = BackendCore(BackendConfig(candidates=candidates), load_place_model('', m.features))
     places = map_places(m, core.vocabulary)
     core.load_map(places)
     _, sim_bag, result = _session_folders(work, day)[day - 1]
@@ -120,9 +122,16 @@ def main() -> None:
     parser.add_argument('--variant', default='pruned', choices=['pruned', 'unpruned'])
     parser.add_argument('--near-m', type=float, default=0.6)
     parser.add_argument('--near-rad', type=float, default=0.5)
+    parser.add_argument(
+        '--candidates',
+        type=int,
+        default=BackendConfig.candidates,
+        help='place candidates verified per keyframe (reloc_candidates is what a lost robot uses)',
+    )
     args = parser.parse_args()
     for day in args.day:
-        print(f'day {day}:', probe(args.work, day, args.variant, args.near_m, args.near_rad))
+        result = probe(args.work, day, args.variant, args.near_m, args.near_rad, args.candidates)
+        print(f'day {day}:', result)
 
 
 if __name__ == '__main__':
