@@ -57,9 +57,14 @@ def _true_pose(
 
 
 def probe(
-    work: Path, day: int, variant: str, near_m: float, near_rad: float, candidates: int
+    work: Path,
+    day: int,
+    variant: str,
+    T_map_truth: np.ndarray,
+    near_m: float,
+    near_rad: float,
+    candidates: int,
 ) -> dict:
-    T_map_truth = _map_from_truth(work, variant)
     m = load(work / variant / f'day{day - 1:02d}.db')
     core = BackendCore(BackendConfig(candidates=candidates), load_place_model('', m.features))
     places = map_places(m, core.vocabulary)
@@ -129,8 +134,17 @@ def main() -> None:
         help='place candidates verified per keyframe (reloc_candidates is what a lost robot uses)',
     )
     args = parser.parse_args()
+    T_map_truth = _map_from_truth(args.work, args.variant)
     for day in args.day:
-        result = probe(args.work, day, args.variant, args.near_m, args.near_rad, args.candidates)
+        result = probe(
+            args.work,
+            day,
+            args.variant,
+            T_map_truth,
+            args.near_m,
+            args.near_rad,
+            args.candidates,
+        )
         print(f'day {day}:', result)
 
 
