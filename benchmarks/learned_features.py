@@ -16,8 +16,9 @@
    with its geometric verification and parameters (each view's keypoints with a stereo depth),
    the one verified on the most inliers first; a verified pose off the truth by 0.3 m or 10 deg
    is counted wrong.
-3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved;
-   also with the network on the image scaled by 0.8 (`learned_input_scale`), as in 1, 2 and 4.
+3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved.
+1-4 also run the network's 8-bit version (`feature_model: int8`) and the network on the image
+scaled by 0.8 (`learned_input_scale`).
 4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor
    (`--dark-features`), per `--dark-counts` keypoint budget and per `--dark-smoothing` stereo
    smoothing: the share of frames with state `tracking`, and the VO's ATE.
@@ -66,15 +67,18 @@ from astro_slam.vo.image_quality import Normaliser, as_vo_sees
 QUERY_LIGHTS = ('evening', 'dim', 'near-dark', 'night-ir')
 
 
-def extractors(max_features: int, smaller: bool = False) -> dict:
-    out = {'orb': OrbExtractor(max_features), 'learned': LearnedExtractor(max_features)}
-    if smaller:  # the documented smaller input
-        out['learned@0.8'] = LearnedExtractor(max_features, input_scale=0.8)
-    return out
+def extractors(max_features: int) -> dict:
+    """ORB, the learned network, its 8-bit version and the network on a smaller input."""
+    return {
+        'orb': OrbExtractor(max_features),
+        'learned': LearnedExtractor(max_features),
+        'learned-int8': LearnedExtractor(max_features, 'int8'),
+        'learned@0.8': LearnedExtractor(max_features, input_scale=0.8),
+    }
 
 
 def matching(homes: list[int], pairs: int, max_features: int) -> dict:
-    ex = extractors(max_features, smaller=True)
+    ex = extractors(max_features)
     out = {}
     for light in LIGHTS[1:]:
         totals = match_totals(ex, homes, pairs, ('day', light))
@@ -93,9 +97,9 @@ def _pose_close(p: np.ndarray, q: np.ndarray) -> bool:
 
 def places(homes: list[int], count: int, max_features: int) -> dict:
     clahe = Normaliser('clahe')
-    ex = extractors(max_features, smaller=True)
+    ex = extractors(max_features)
     vlad = VladEncoder.load()
-    models = {'orb': Vocabulary.load(), 'learned': vlad, 'learned@0.8': vlad}
+    models = {'orb': Vocabulary.load(), 'learned': vlad, 'learned-int8': vlad, 'learned@0.8': vlad}
     vo, backend = VisualOdometryConfig(), BackendConfig()
     verify_params = VerifyParams(
         ratio=backend.match_ratio,
@@ -263,7 +267,7 @@ def _place(
 
 def timing(homes: list[int], frames: int, max_features: int) -> dict:
     clahe = Normaliser('clahe')
-    ex = extractors(max_features, smaller=True)
+    ex = extractors(max_features)
     images = [
         clahe(view.gray)
         for a, b in view_pairs(generate_home(homes[0]), frames // 2, homes[0])
@@ -302,14 +306,16 @@ def dark_vo(
     bag = work / scenario.name / spec.name
     out = {}
     for sigma, count, kind in itertools.product(smoothing, counts, kinds):
-        features, _, scale = kind.partition('@')  # 'learned@0.8': learned_input_scale 0.8
-        name = f'{features}@{count}' + (f' input {scale}' if scale else '')
+        # 'learned@0.8': learned_input_scale 0.8; 'learned-int8': feature_model int8
+        extractor, _, scale = kind.partition('@')
+        features, _, model = extractor.partition('-')
+        name = f'{extractor}@{count}' + (f' input {scale}' if scale else '')
         name += f' smoothed {sigma:g} px' if sigma else ''
         params = work / f'{name.replace(" ", "_")}.yaml'
         params.write_text(
             f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
             f'    max_features: {count}\n    stereo_smoothing_px: {sigma}\n'
-            f'    learned_input_scale: {scale or 1.0}\n'
+            f"    learned_input_scale: {scale or 1.0}\n    feature_model: '{model}'\n"
             f'backend:\n  ros__parameters:\n    features: {features}\n'
         )
         options = ReplayOptions(
@@ -345,12 +351,15 @@ def plot(result: dict, path: Path) -> None:
         'orb': '#888888',
         'learned': '#1f77b4',
         'learned@0.8': '#9ecae1',
+        'learned-int8': '#2ca02c',
         'orb, re-ranked': '#bbbbbb',
         'learned, re-ranked': '#6baed6',
         'orb, verified': '#dddddd',
         'learned, verified': '#ff7f0e',
         'learned@0.8, re-ranked': '#c6dbef',
         'learned@0.8, verified': '#fdae6b',
+        'learned-int8, re-ranked': '#98df8a',
+        'learned-int8, verified': '#d62728',
     }
     for ax, panel in zip(axes[0], panels, strict=True):
         if panel == 'matching':
@@ -410,8 +419,9 @@ def main() -> None:
     parser.add_argument(
         '--dark-features',
         nargs='+',
-        default=['orb', 'learned', 'learned@0.8'],
-        help="extractors of the dark VO runs ('learned@0.8': learned_input_scale 0.8)",
+        default=['orb', 'learned', 'learned-int8', 'learned@0.8'],
+        help="extractors of the dark VO runs ('learned@0.8': learned_input_scale 0.8, "
+        "'learned-int8': feature_model int8)",
     )
     parser.add_argument('--figure', type=Path, help='also write the figure here (PNG)')
     parser.add_argument(
@@ -461,9 +471,9 @@ def markdown(result: dict) -> str:
     parts = []
     if 'matching' in result:
         lines = [
-            '| second view | ORB + CLAHE correct (precision) | learned | learned@0.8 '
-            '| learned / ORB |',
-            '|---|---|---|---|---|',
+            '| second view | ORB + CLAHE correct (precision) | learned | learned-int8 '
+            '| learned@0.8 | learned / ORB |',
+            '|---|---|---|---|---|---|',
         ]
         for light, r in result['matching'].items():
 
@@ -472,8 +482,8 @@ def markdown(result: dict) -> str:
 
             ratio = r['learned']['correct'] / max(r['orb']['correct'], 1)
             lines.append(
-                f'| {light} | {cell("orb")} | {cell("learned")} | {cell("learned@0.8")} '
-                f'| {ratio:.1f}x |'
+                f'| {light} | {cell("orb")} | {cell("learned")} | {cell("learned-int8")} '
+                f'| {cell("learned@0.8")} | {ratio:.1f}x |'
             )
         parts.append('\n'.join(lines))
     if 'places' in result:
@@ -483,6 +493,7 @@ def markdown(result: dict) -> str:
         names = {
             'orb': 'ORB bag of words',
             'learned': 'learned VLAD',
+            'learned-int8': 'learned VLAD, 8-bit network',
             'learned@0.8': 'learned VLAD, network input 0.8',
         }
         names = {k: v for k, v in names.items() if k in r}

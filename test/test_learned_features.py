@@ -9,7 +9,7 @@ import pytest
 from astro_slam.backend.place_model import PlaceModelError, load_place_model
 from astro_slam.backend.vlad import DEFAULT_VLAD, VladEncoder, VladError, train_vlad
 from astro_slam.backend.vocabulary import Vocabulary
-from astro_slam.learned.extractor import DEFAULT_MODEL, LearnedExtractor, ModelError
+from astro_slam.learned.extractor import DEFAULT_MODEL, INT8_MODEL, LearnedExtractor, ModelError
 from astro_slam.learned.judge import mutual_matches
 from astro_slam.vo.features import make_extractor
 
@@ -38,8 +38,14 @@ def extractor() -> LearnedExtractor:
     return LearnedExtractor(max_features=500)
 
 
+@pytest.fixture(scope='module')
+def int8_extractor() -> LearnedExtractor:
+    return LearnedExtractor(max_features=500, model='int8')
+
+
 def test_shipped_model_is_small_and_carries_its_licence():
     assert DEFAULT_MODEL.stat().st_size <= 10 * 2**20
+    assert INT8_MODEL.stat().st_size <= 10 * 2**20
     notice = DEFAULT_MODEL.with_name('NOTICE').read_text()
     assert 'XFeat' in notice and 'Apache' in notice
     assert 'Apache License' in DEFAULT_MODEL.with_name('LICENSE-XFeat').read_text()
@@ -68,9 +74,11 @@ def _correct_share(fa, fb, shift: np.ndarray) -> tuple[int, float]:
 
 
 @pytest.mark.parametrize('seed', [1, 2])
-def test_descriptors_match_a_shifted_and_darkened_copy(extractor, seed):
+@pytest.mark.parametrize('network', ['float', 'int8'])
+def test_descriptors_match_a_shifted_and_darkened_copy(extractor, int8_extractor, network, seed):
     """The same scene 24 px to the right, at a quarter of the brightness with sensor noise:
     most mutual matches land where the shift puts them."""
+    extractor = int8_extractor if network == 'int8' else extractor
     image = scene(seed, (480 + 32, 640 + 32))
     a = image[:480, 32:672]
     rng = np.random.default_rng(seed)
@@ -79,6 +87,32 @@ def test_descriptors_match_a_shifted_and_darkened_copy(extractor, seed):
     n, share = _correct_share(extractor.extract(a), extractor.extract(b), np.array([24.0, 0.0]))
     assert n > 100
     assert share > 0.8
+
+
+def test_the_8_bit_network_finds_the_float_ones_features(extractor, int8_extractor):
+    """Quantization moves some scores across the selection and flips a few bits; most
+    keypoints and bits stay (random bits would differ in half of 256)."""
+    image = scene(4)
+    f, q = extractor.extract(image), int8_extractor.extract(image)
+    gap = np.linalg.norm(f.xy[:, None] - q.xy[None], axis=2)
+    nearest = gap.argmin(axis=1)
+    same = gap[np.arange(len(f)), nearest] <= 1.0
+    assert same.mean() > 0.6
+    flipped = np.unpackbits(f.descriptors[same] ^ q.descriptors[nearest[same]], axis=1)
+    assert np.median(flipped.sum(axis=1)) <= 16
+
+
+def test_quantization_writes_a_model_the_extractor_runs(tmp_path, extractor):
+    """quantize.py (the `train` extra: onnx) on one training view pair."""
+    pytest.importorskip('onnx')
+    from astro_slam.learned.quantize import quantize
+
+    out = tmp_path / 'int8.onnx'
+    assert quantize(DEFAULT_MODEL, out, (400,), 1) == 2
+    quantized = LearnedExtractor(max_features=500, model=out)
+    image = scene(5)
+    n, share = _correct_share(extractor.extract(image), quantized.extract(image), np.zeros(2))
+    assert n > 200 and share > 0.9
 
 
 def test_any_image_size_is_cropped_to_the_network_grid(extractor):
@@ -99,6 +133,7 @@ def test_bad_model_files_raise_model_error(tmp_path):
     with pytest.raises(ValueError, match='available'):
         make_extractor('sift', 100)
     assert isinstance(make_extractor('learned', 100), LearnedExtractor)
+    assert make_extractor('learned', 100, 'int8').model_path == INT8_MODEL
 
 
 def test_sampling_matches_the_training_code():

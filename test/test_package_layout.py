@@ -161,6 +161,7 @@ def test_wheel_installs_launch_config_rviz_and_ament_marker(tmp_path):
         'astro_slam/backend/data/orb_vocabulary.npz',
         'astro_slam/backend/data/learned_vlad.npz',
         'astro_slam/learned/data/xfeat_binary.onnx',
+        'astro_slam/learned/data/xfeat_binary_int8.onnx',
         'astro_slam/learned/data/LICENSE-XFeat',
         'astro_slam/learned/data/NOTICE',
     } <= set(names)

@@ -17,6 +17,9 @@ import numpy as np
 from astro_slam.vo.features import Features, spread
 
 DEFAULT_MODEL = Path(__file__).with_name('data') / 'xfeat_binary.onnx'
+# The same network with most convolutions in 8 bits (quantize.py): faster, a little less exact.
+INT8_MODEL = DEFAULT_MODEL.with_name('xfeat_binary_int8.onnx')
+SHIPPED_MODELS = {'': DEFAULT_MODEL, 'int8': INT8_MODEL}
 # The network sees the image low-passed. XFeat's keypoint head reads raw 8x8 pixel cells, and
 # sensor noise (strong in dim light, where the gain is high) otherwise makes keypoints of
 # noise: on validation homes this alone doubled the correct day / near-dark matches. The
@@ -55,7 +58,8 @@ class LearnedExtractor:
 
     Args:
         max_features: keypoints kept, spread over a grid_cols x grid_rows grid.
-        model: the .onnx file; None for the one shipped in the package.
+        model: the .onnx file, or the name of a shipped one: '' or None for the float
+            network, 'int8' for its 8-bit version.
         threshold: least keypoint score (probability times reliability) of a keypoint.
         threads: onnxruntime intra-op threads; 0 for one per core, at most 4.
         input_scale: the network runs on the image resized by this factor (keypoints are
@@ -78,9 +82,10 @@ class LearnedExtractor:
     ) -> None:
         if not 0.25 <= input_scale <= 1.0:
             raise ValueError(f'input_scale must be in [0.25, 1], not {input_scale}')
-        path = Path(model) if model else DEFAULT_MODEL
+        path = SHIPPED_MODELS.get(str(model or ''), Path(str(model)))
         if not path.is_file():
             raise ModelError(f'{path}: no such model file')
+        self.model_path = path
         self.max_features = max_features
         self.threshold = threshold
         self.grid = (grid_cols, grid_rows)

