@@ -17,11 +17,12 @@
    the one verified on the most inliers first; a verified pose off the truth by 0.3 m or 10 deg
    is counted wrong.
 3. Time per 640x480 frame: extraction only (network and keypoint selection / ORB), interleaved.
-1-4 also run the network's 8-bit version (`feature_model: int8`) and the network on the image
-scaled by 0.8 (`learned_input_scale`).
 4. The visual odometry on the `dark` scenario (infrared illuminator only), per extractor
    (`--dark-features`), per `--dark-counts` keypoint budget and per `--dark-smoothing` stereo
    smoothing: the share of frames with state `tracking`, and the VO's ATE.
+
+Each section also runs the network's 8-bit version (`feature_model: int8`) and the float
+network on the image scaled by 0.8 (`learned_input_scale`).
 
 Writes RESULT.json and learned_features.png (or --figure) to --work, and prints the JSON.
 """

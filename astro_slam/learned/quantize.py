@@ -7,16 +7,15 @@ Static quantization by onnxruntime: convolution weights to signed 8 bits per out
 their inputs to unsigned 8 bits, with ranges calibrated on views of the training homes
 (every other one of train.TRAINING_HOMES, under the training's lights, furniture moved in
 half) prepared as the robot prepares them (the VO's smoothing and CLAHE, the extractor's
-low-pass filter). Ranges are the 99.999th percentiles, not the extremes: a few bright pixels
+low-pass filter). Ranges are the 99.999th percentiles, not the extremes: a few extreme values
 otherwise widen a range and coarsen the steps of every other value. Convolutions are most of
 the network's time on the CPU, and 8-bit ones are faster where it has integer dot products
 (AVX-VNNI, AVX512-VNNI). Left in float: the first block (it reads the image, whose contrast in
 dim light spans a few steps of 8 bits), the last convolution of the keypoint and reliability
-heads (their outputs are thresholded) and the descriptor head (its signs are the bits), and
-everything after the convolutions. With
-those in 8 bits too, day against dim matching lost 20 % of its correct matches on the
-validation homes; without, 7 % (docs/BENCHMARKS.md). Deterministic: the same views give the
-same file.
+heads (their outputs are thresholded), the descriptor head (its signs are the bits), and
+everything after the convolutions. On the validation homes, every convolution in 8 bits with
+ranges at the extremes lost 20 % of the correct day / dim matches; this loses 7 %
+(docs/BENCHMARKS.md). Deterministic: the same views give the same file.
 """
 
 from __future__ import annotations
