@@ -38,7 +38,7 @@ class VisualOdometryConfig:
     feature_model: str = param(
         '',
         "The learned extractor's network: '' for the one shipped in the package, 'int8' for "
-        'its shipped 8-bit version (a quarter less time on CPUs with VNNI, a few percent '
+        'its shipped 8-bit version (a fifth less time on CPUs with VNNI, a few percent '
         'fewer correct matches; docs/BENCHMARKS.md), or an .onnx file.',
     )
     learned_input_scale: float = param(
