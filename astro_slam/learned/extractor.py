@@ -82,7 +82,8 @@ class LearnedExtractor:
     ) -> None:
         if not 0.25 <= input_scale <= 1.0:
             raise ValueError(f'input_scale must be in [0.25, 1], not {input_scale}')
-        path = SHIPPED_MODELS.get(str(model or ''), Path(str(model)))
+        name = str(model or '')
+        path = SHIPPED_MODELS[name] if name in SHIPPED_MODELS else Path(name)
         if not path.is_file():
             raise ModelError(f'{path}: no such model file')
         self.model_path = path
