@@ -66,7 +66,7 @@ def _scenario(sessions: int) -> Scenario:
 
 
 def _simulate_and_replay(
-    work: Path, part: int, wanted: range, sessions: int, features: str
+    work: Path, part: int, wanted: range, sessions: int, features: str, model: str = ''
 ) -> list[str]:
     scenario = _scenario(sessions)
     out = work / 'sim' / f'part{part}'
@@ -79,7 +79,10 @@ def _simulate_and_replay(
         result_folder = work / 'vo' / name
         if not (result_folder / 'run.json').exists():
             params = work / 'vo_params.yaml'
-            params.write_text(f'visual_odometry:\n  ros__parameters:\n    features: {features}\n')
+            params.write_text(
+                f'visual_odometry:\n  ros__parameters:\n    features: {features}\n'
+                f"    feature_model: '{model}'\n"
+            )
             options = ReplayOptions(
                 work / 'vo',
                 config=params,
@@ -94,7 +97,9 @@ def _simulate_and_replay(
     return done
 
 
-def stage_inputs(work: Path, sessions: int, jobs: int, features: str = 'orb') -> None:
+def stage_inputs(
+    work: Path, sessions: int, jobs: int, features: str = 'orb', model: str = ''
+) -> None:
     names = [spec.name for spec in _scenario(sessions).sessions]
     if all(
         list((work / 'sim').glob(f'part*/home-month/{n}'))
@@ -106,7 +111,7 @@ def stage_inputs(work: Path, sessions: int, jobs: int, features: str = 'orb') ->
     start = time.perf_counter()
     with ProcessPoolExecutor(len(parts)) as pool:
         futures = [
-            pool.submit(_simulate_and_replay, work, k, part, sessions, features)
+            pool.submit(_simulate_and_replay, work, k, part, sessions, features, model)
             for k, part in enumerate(parts)
         ]
         for f in futures:
@@ -348,6 +353,11 @@ def main() -> None:
         choices=EXTRACTORS,
         help='local features of the VO, backend and map server (a --work of its own)',
     )
+    parser.add_argument(
+        '--feature-model',
+        default='',
+        help="the VO's feature_model with --features learned ('int8': the 8-bit network)",
+    )
     add_markdown_option(parser)
     args = parser.parse_args()
     if args.report:
@@ -356,7 +366,7 @@ def main() -> None:
         draw_map(args.work / 'pruned' / 'home.db', args.work / 'month_map.png')
         print(table(results))
         return
-    stage_inputs(args.work, args.sessions, args.jobs, args.features)
+    stage_inputs(args.work, args.sessions, args.jobs, args.features, args.feature_model)
     if args.inputs_only:
         return
     budget = int(args.budget_mb * 1e6)
