@@ -126,6 +126,7 @@ def places(homes: list[int], count: int, max_features: int) -> dict:
             vo.max_depth_m,
             vo.stereo_smoothing_px,
             vo.stereo_matcher,
+            vo.stereo_window_sigma_px,
         )
         try:
             poses = robot_poses(home, rng, count)

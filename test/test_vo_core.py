@@ -9,7 +9,7 @@ from scipy.spatial.transform import Rotation
 
 from astro_slam.eval.trajectory import evaluate, umeyama
 from astro_slam.transforms import inverse, make_transform
-from astro_slam.vo.association import StereoDepth
+from astro_slam.vo.association import StereoDepth, row_disparity
 from astro_slam.vo.config import VisualOdometryConfig
 from astro_slam.vo.features import Features, make_extractor
 from astro_slam.vo.image_quality import denoise_sigma_px, noise_sigma
@@ -240,22 +240,50 @@ def _board_in_front_of_a_wall(rng, d_wall: float, d_board: float, x0: int, x1: i
 
 
 @pytest.mark.parametrize('seed', [0, 1])
-def test_semi_global_stereo_does_not_lean_towards_a_nearer_surface(seed):
-    """Wall keypoints 2-5 px beside a board 2.5 m nearer: the block matcher's 11x11 windows
-    take in the board and read the wall nearer than it is (foreground fattening, which made the
-    VO measure distances short); the semi-global matcher's do not."""
+def test_stereo_does_not_lean_towards_a_nearer_surface(seed):
+    """Wall keypoints 2-5 px beside a board 2.5 m nearer: Lucas-Kanade's 11x11 box takes in
+    the board and reads the wall nearer than it is (foreground fattening, which made the VO
+    measure distances short); the Gaussian window along the row and the semi-global matcher
+    do not."""
     rng = np.random.default_rng(seed)
     d_wall, d_board, x1 = 9.2, 24.5, 420  # 4 m and 1.5 m with f B = 36.8
     left, right = _board_in_front_of_a_wall(rng, d_wall, d_board, 300, x1)
     xy = np.column_stack([rng.uniform(x1 + 2, x1 + 5, 100), rng.uniform(40, 440, 100)])
     features = Features(xy.astype(np.float32), np.zeros(100, int), np.zeros((100, 32), np.uint8))
     error = {}
-    for matcher in ('block_matching', 'semi_global'):
-        z = StereoDepth(36.8, 0.4, 6.0, matcher=matcher)(left, right, features, K)[:, 2]
+    for name, matcher, window in (
+        ('box', 'block_matching', 0.0),
+        ('gaussian', 'block_matching', 3.0),
+        ('semi_global', 'semi_global', 3.0),
+    ):
+        stereo = StereoDepth(36.8, 0.4, 6.0, matcher=matcher, window_sigma_px=window)
+        z = stereo(left, right, features, K)[:, 2]
         assert np.isfinite(z).mean() > 0.5
-        error[matcher] = np.nanmedian(36.8 / z - d_wall)
-    assert error['block_matching'] > 0.1
+        error[name] = np.nanmedian(36.8 / z - d_wall)
+    assert error['box'] > 0.1
+    assert abs(error['gaussian']) < 0.05
     assert error['semi_global'] < 0.05
+
+
+def test_row_disparity_is_sub_pixel_at_every_fraction_of_a_pixel():
+    """Refined from guesses 0.4 px off, at fractions 0.0-0.9 of a pixel: no locking towards
+    whole pixels. The right image is shifted exactly, by its Fourier phase (warpAffine rounds
+    a shift to 1/32 px)."""
+    import cv2
+
+    rng = np.random.default_rng(7)
+    texture = cv2.GaussianBlur(rng.normal(128, 60, (480, 1024)).astype(np.float32), (0, 0), 1.2)
+    spectrum = np.fft.rfft(texture, axis=1)
+    frequency = np.fft.rfftfreq(texture.shape[1])
+    left = np.clip(texture, 0, 255).astype(np.uint8)
+    xy = np.column_stack([rng.uniform(150, 600, 200), rng.uniform(20, 460, 200)])
+    for disparity in np.arange(12.0, 13.0, 0.1):
+        shifted = np.fft.irfft(spectrum * np.exp(2j * np.pi * frequency * disparity), axis=1)
+        right = np.clip(shifted, 0, 255).astype(np.uint8)  # right(x) = left(x + disparity)
+        start = disparity + rng.choice([-0.4, 0.4], len(xy))
+        refined = row_disparity(left, right, xy, start, 3.0)
+        assert abs(np.median(refined) - disparity) < 0.01
+        assert np.mean(np.abs(refined - disparity) < 0.05) > 0.95
 
 
 @pytest.mark.parametrize('seed', [0, 1])

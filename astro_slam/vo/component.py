@@ -190,6 +190,7 @@ class VisualOdometry(Component):
                 c.max_depth_m,
                 c.stereo_smoothing_px,
                 c.stereo_matcher,
+                c.stereo_window_sigma_px,
             )
         return self.stereo
 

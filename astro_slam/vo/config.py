@@ -152,19 +152,27 @@ class VisualOdometryConfig:
     )
     stereo_matcher: str = param(
         'block_matching',
-        'Stereo association at keyframes: block_matching (StereoBM, then Lucas-Kanade, both '
-        'in 11x11 windows) or semi_global (StereoSGBM, 5x5 blocks, no depth across a depth '
-        'edge), which does not lean towards a nearer surface beside a keypoint (that lean '
-        'shortens distances) and drifts less over 30 s, at three times the cost per '
-        'keyframe; with it the simulated month placed its keyframes further from the truth '
-        '(12-13 cm against 6-9) and the night demo did worse (docs/BENCHMARKS.md), so it is '
-        'not the default.',
+        'Stereo association at keyframes: block_matching (StereoBM in 11x11 blocks, then '
+        'Lucas-Kanade, refined per stereo_window_sigma_px) or semi_global (StereoSGBM, 5x5 '
+        'blocks, no depth across a depth edge), which does not lean towards a nearer surface '
+        'beside a keypoint and drifts less over 30 s, at three times the cost per keyframe; '
+        'with it the simulated month placed its keyframes further from the truth (12-13 cm '
+        'against 6-9) and the night demo did worse (docs/BENCHMARKS.md), so it is not the '
+        'default.',
         choices=STEREO_MATCHERS,
     )
     stereo_smoothing_px: float = param(
         0.0,
         'Gaussian smoothing of the stereo pair before depth association (0: none): more '
         'keypoints get a depth in dim, noisy images.',
+        unit='px',
+    )
+    stereo_window_sigma_px: float = param(
+        3.0,
+        'Sub-pixel stereo disparity of the block matcher: refined along the image row in a '
+        'window weighted by a Gaussian of this sigma (at most 11x11), which leans less towards '
+        "a nearer surface than Lucas-Kanade's 11x11 box; 0 keeps Lucas-Kanade's disparity "
+        '(the choice before 2026-12-07; docs/BENCHMARKS.md).',
         unit='px',
     )
     stereo_disparity_sigma_px: float = param(
@@ -189,3 +197,5 @@ class VisualOdometryConfig:
     def __post_init__(self) -> None:
         if not 0 < self.min_depth_m < self.max_depth_m:
             raise ValueError('need 0 < min_depth_m < max_depth_m')
+        if self.stereo_window_sigma_px < 0:
+            raise ValueError('stereo_window_sigma_px must be 0 (off) or positive')
