@@ -126,7 +126,11 @@ class RenderedDepth:
     def at(self, t_ns: int, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(depth, on a smooth surface) at pixels: smooth where the 3x3 neighbourhood's depths
         span under 3 %, so that a keypoint on a depth edge is not judged by the wrong side."""
-        depth = self.image(t_ns)
+        return self.sample(self.image(t_ns), xy)
+
+    @staticmethod
+    def sample(depth: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`at` on a depth image already rendered."""
         h, w = depth.shape
         u = np.clip(np.round(xy[:, 0]).astype(int), 1, w - 2)
         v = np.clip(np.round(xy[:, 1]).astype(int), 1, h - 2)

@@ -73,8 +73,9 @@ def errors(
             )
             features = extractor.extract(left)
             z_est = stereo(left, right, features, K)[:, 2]
-            z, flat = truth.at(header_ns(left_msg), features.xy)
-            nearest = cv2.erode(truth.image(header_ns(left_msg)), np.ones((11, 11), np.uint8))
+            depth = truth.image(header_ns(left_msg))
+            z, flat = truth.sample(depth, features.xy)
+            nearest = cv2.erode(depth, np.ones((11, 11), np.uint8))
             u, v = np.round(features.xy).astype(int).T
             u = np.clip(u, 0, nearest.shape[1] - 1)
             v = np.clip(v, 0, nearest.shape[0] - 1)
@@ -133,6 +134,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     rig = Rig()
+    focal_baseline = rig.intrinsics.fx * rig.baseline_m
     base = SCENARIOS['home-day']
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,8 +149,7 @@ def main() -> None:
                 session = Path(tmp) / name
                 for window in args.window_sigma_px:
                     z, error, beside = errors(session, session / spec.name, args.every, window)
-                    fb = rig.intrinsics.fx * rig.baseline_m
-                    row = summary(seed, light, window, z, error, beside, fb)
+                    row = summary(seed, light, window, z, error, beside, focal_baseline)
                     print(json.dumps(row), flush=True)
                     rows.append(row)
     print(json.dumps({'date': date.today().isoformat(), 'machine': machine(), 'rows': rows}))
