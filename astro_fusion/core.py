@@ -365,6 +365,7 @@ class FusionCore:
             self.slip_since = None
         elif self.slip_since is None:
             self.slip_since = t
+            self._widen_for_slip(t, speed)
         # The wheels' mean speed over their interval, carried to now (home 2's 5-minute
         # `loops`, fusion alone: RPE 0.61 to 0.58 %); they do not slide sideways at any instant.
         measured = np.array([speed + lag, 0.0, 0.0])
@@ -408,6 +409,19 @@ class FusionCore:
             wheel.count('slip')
         else:
             wheel.set(DEGRADED, 'innovation', t)
+
+    def _widen_for_slip(self, t: int, speed: float) -> None:
+        """A slip is convicted a window after it began, and through that window the wheels went
+        in as good: the velocity took in part of their error, and the position with it, each
+        update moving both along their correlation. That part is unknown but at most the
+        disagreement that convicted them (VO's speed; with the gyro as the witness, the
+        slipping wheels' own noise): forward velocity and position are widened by it over
+        the window, so the next good reading pulls both back, and the covariance says what
+        the slip may have cost (fusion_faults home 3: a 46 % overread took 6 cm in before it
+        was found, with a position sigma of 1.3 cm)."""
+        if self._vo_judges(t):
+            sigma = abs(float(self.slip_speed.mean()[0]))
+            self.ekf.widen_forward(sigma, self.config.slip_window_s)
 
     def _wheel_velocity_cov(self, speed: float, speed_share: float) -> np.ndarray:
         """Base-frame velocity noise of the wheels: speed noise (a floor plus a share of the

@@ -106,6 +106,17 @@ class ErrorStateEkf:
         current = float(np.sqrt(np.max(np.diag(self.cov[V, V]))))
         self.reopen_velocity(max(sigma_velocity, current))
 
+    def widen_forward(self, sigma_velocity: float, seconds: float) -> None:
+        """A forward velocity error of unknown sign and size sigma_velocity (m/s) that went in
+        over the last `seconds`: the forward velocity widened by it, and the position by what it
+        moved meanwhile, fully correlated (one cause), so that the next good velocity
+        reading pulls both back."""
+        forward = self.R[:, 0]
+        u = np.zeros(15)
+        u[P] = forward * sigma_velocity * seconds
+        u[V] = forward * sigma_velocity
+        self.cov += np.outer(u, u)
+
     def level(self, R: np.ndarray, sigma_tilt: float = 0.02) -> None:
         """A new attitude from gravity: roll and pitch as uncertain as one accelerometer
         reading makes them, and no longer correlated with the rest of the state."""

@@ -196,6 +196,29 @@ def test_a_slip_seen_by_vo_is_held_while_vo_is_silent():
     assert drift[3.0] < 0.6 * drift[0.0]
 
 
+def test_a_slip_found_late_is_widened_by_what_it_already_cost():
+    """A wet floor whose slip builds up over 0.3 s: each wheel reading passes its gate, and
+    for the window the slip test needs, the filter follows the wheels. Once the slip is
+    found, the covariance must cover the error already taken in, and the next VO speeds
+    must pull the position back (before the fix: 7 cm off with a 1.3 cm sigma, 2 s on)."""
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        core = FusionCore(FusionConfig())
+        state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
+        state, t = _drive(core, 2.0, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
+        found = False
+        for step in range(20):  # 0.1 s each; the wheels over-read up to 50 %
+            gain = 1.0 + 0.5 * min(1.0, (step + 1) / 3)
+            state, t = _drive(core, 0.1, 0.4, 0.0, rng, gain, t0=t, state=state, vo_hz=10)
+            found = found or core.health['wheel'].reason.startswith('slip')
+            if found:
+                est = core.estimate()
+                error, sigma = est.T[0, 3] - state[0], np.sqrt(est.pose_covariance[0, 0])
+                assert abs(error) < 3 * sigma
+        assert found
+        assert abs(error) < 0.02
+
+
 def test_a_threshold_crossing_is_no_slip():
     """Rolling over a threshold, the wheels jolt and the gyro with them, each differently:
     no slip is concluded through it."""
