@@ -525,13 +525,21 @@ class FusionCore:
 
     def _wheel_speed(self, t0: int, t1: int) -> float | None:
         """The wheels' mean forward speed from t0 to t1 (a VO twist's interval), None when
-        their record does not cover it."""
+        their record does not cover it. A record that ends at most 50 ms before t1 (wheel
+        readings that arrive later than VO's, or come slower) is carried on at its last speed:
+        held at its last distance instead, it reads a frame interval of 50 ms that ends 10 ms
+        past the wheels' last stamp as 20 % slower than they go."""
         path = self.wheel_path
         if len(path) < 2 or t1 <= t0 or path[0][0] > t0 or path[-1][0] < t1 - 50_000_000:
             return None
         stamps = np.array([p[0] - t0 for p in path], float)
-        travelled = np.interp([0.0, t1 - t0], stamps, [p[1] for p in path])
-        return float(travelled[1] - travelled[0]) / ((t1 - t0) * 1e-9)
+        distance = np.array([p[1] for p in path])
+        end = float(t1 - t0)
+        start, travelled = np.interp([0.0, end], stamps, distance)
+        if end > stamps[-1]:
+            last_speed = (distance[-1] - distance[-2]) / (stamps[-1] - stamps[-2])
+            travelled = distance[-1] + last_speed * (end - stamps[-1])
+        return float(travelled - start) / (end * 1e-9)
 
     def check_silence(self, t: int) -> None:
         """VO silent for vo_silent_s (camera off in low-power mode, or VO not running)."""
