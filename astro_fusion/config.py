@@ -14,6 +14,12 @@ class FusionConfig:
     publish_tf: bool = param(True, 'Broadcast odom -> base_link on /tf.')
     publish_rate_hz: float = param(50.0, 'Rate of /odometry/filtered and TF.', unit='Hz')
     reliability_rate_hz: float = param(5.0, 'Rate of /fusion/reliability.', unit='Hz')
+    max_correction_speed: float = param(
+        0.25,
+        'Position corrections enter the published odometry at most this fast; the rest waits, '
+        'counted in the published covariance, so that odom never jumps (REP-105).',
+        unit='m/s',
+    )
     use_base_hints: bool = param(
         True,
         "Follow the base's robot/wheel_drop and robot/low_power flags once they arrive; "

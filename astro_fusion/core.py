@@ -20,6 +20,9 @@ its data goes in, down-weighted, or not at all, and why:
   silent: prediction goes on at the lower rate and the covariance grows by itself.
 - VO: `/vo/status` says whether it tracks (and is its heartbeat); its twists are used only
   while it does. VO's angular rate is the best witness of the gyro bias (no wheel radii).
+The published position never jumps: the filter's corrections enter it at most
+`max_correction_speed` (PublishedPosition), its covariance holding the rest meanwhile.
+
 Every update also passes a chi-square gate on its innovation (`gate_probability`). With
 `gating` off, all of this is off: that is the naive fusion the benchmarks compare against.
 
@@ -92,6 +95,42 @@ class SpeedLag:
         return lag
 
 
+class PublishedPosition:
+    """The position /odometry/filtered publishes: it moves with the filter's prediction at
+    once, and takes the filter's corrections at most `speed` m/s, so that it never jumps.
+
+    A velocity update moves the position too, by what the velocity error would have moved it
+    since the two became correlated. After seconds of coasting on the IMU (a slip held with
+    the camera off), one wheel reading moved it 35 cm and the next ones 27 cm back
+    (fusion_faults home 0); Nav2 would see the robot leap. Normal corrections are a few
+    millimetres and pass within a few IMU samples.
+    """
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self.p: np.ndarray | None = None
+
+    def move(self, motion: np.ndarray) -> None:
+        if self.p is not None:
+            self.p = self.p + motion
+
+    def follow(self, target: np.ndarray, dt: float) -> None:
+        """One step towards the filter's position, at most speed * dt long."""
+        if self.p is None:
+            self.p = target.copy()
+            return
+        gap = target - self.p
+        distance = float(np.linalg.norm(gap))
+        step = self.speed * dt
+        self.p = target.copy() if distance <= step else self.p + gap * (step / distance)
+
+    def position(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(published position, its lag behind the filter's)."""
+        if self.p is None:
+            return target.copy(), np.zeros(3)
+        return self.p.copy(), target - self.p
+
+
 class FusionCore:
     """See the module docstring. Feed it in stamp order; read `estimate()` and `statuses()`."""
 
@@ -135,6 +174,9 @@ class FusionCore:
         self.relocalize: list[int] = []  # put-down stamps not yet handed out
         self.put_downs = 0
         self.imu_samples = 0
+        # The published position: it follows the filter's motion at once and its corrections
+        # at most max_correction_speed (PublishedPosition)
+        self.published = PublishedPosition(c.max_correction_speed)
         gate = c.gate_probability
         self.gate = {n: float(chi2.ppf(gate, n)) if c.gating else 0.0 for n in (1, 3)}
 
@@ -186,6 +228,7 @@ class FusionCore:
             self.ekf.cov[3:6, 3:6] += np.eye(3) * 0.25  # unknown motion in the gap
             return
         speed = self.ekf.body_velocity()[0]
+        before = self.ekf.p.copy()
         if saturated:  # coast: no acceleration, and the last good rate if the gyro clipped
             if t >= self.gyro_saturated_until:
                 self.gyro = gyro
@@ -197,8 +240,10 @@ class FusionCore:
             self.gyro, self.accel = gyro, accel
             self.ekf.predict(mean_gyro, mean_accel, dt)
         self.wheel_lag.add(self.ekf.body_velocity()[0] - speed, dt)
+        self.published.move(self.ekf.p - before)
         if not saturated:
             self._zero_velocity(t, gyro, accel)
+        self.published.follow(self.ekf.p, dt)
         rate = self.gyro if t < self.gyro_saturated_until else mean_gyro  # held while clipped
         for mean in self.gyro_mean.values():
             mean.add(rate, dt)
@@ -553,6 +598,9 @@ class FusionCore:
         if self.t_ns is None:
             return None
         c, ekf = self.config, self.ekf
+        T, pose_cov = ekf.pose(), ekf.pose_covariance()
+        T[:3, 3], lag = self.published.position(ekf.p)
+        pose_cov[:3, :3] += np.outer(lag, lag)  # where it is published is off by that much more
         twist = np.r_[ekf.body_velocity(), self.gyro - ekf.bg]
         twist_cov = np.zeros((6, 6))
         twist_cov[:3, :3] = ekf.velocity_covariance()
@@ -561,8 +609,8 @@ class FusionCore:
             self.t_ns,
             c.odom_frame,
             c.base_frame,
-            ekf.pose(),
-            ekf.pose_covariance(),
+            T,
+            pose_cov,
             twist,
             twist_cov,
         )

@@ -24,6 +24,8 @@ Reported:
   true one, summed per kind over a session;
 - NEES of the position against /odometry/filtered's covariance, from the start to the first
   lift (odometry is anchored at the start; after a kidnap it is anchored nowhere);
+- the largest step of the published position between two messages beyond what its own
+  velocity explains: odom must never jump (REP-105);
 - the cost of FusionCore.on_imu per sample (median over one session, in process).
 
     python benchmarks/fusion_faults.py --seeds 0 1 2 --duration-s 60
@@ -80,6 +82,22 @@ def odometry(bag: Path, topic: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             T.append(odom.T)
             P.append(odom.pose_covariance[:3, :3])
     return np.array(t), np.array(T), np.array(P)
+
+
+def largest_step(bag: Path, topic: str = '/odometry/filtered') -> float:
+    """The largest move (m) of the published position between two messages beyond what its
+    own velocity explains (trapezoidal): how far odom jumped, which REP-105 forbids."""
+    t, p, v = [], [], []
+    with BagReader(bag) as reader:
+        for _, _, msg in reader.messages({topic}):
+            odom = from_odometry(msg)
+            t.append(odom.t_ns * 1e-9)
+            p.append(odom.T[:3, 3])
+            v.append(odom.T[:3, :3] @ odom.twist[:3])
+    dt = np.diff(t)[:, None]
+    p, v = np.array(p), np.array(v)
+    beyond = np.linalg.norm(np.diff(p, axis=0) - 0.5 * (v[1:] + v[:-1]) * dt, axis=1)
+    return float(beyond.max(initial=0.0))
 
 
 def kidnap_cuts(labels: dict) -> list[tuple[int, int]]:
@@ -219,6 +237,7 @@ def run_session(seed: int, name: str, duration: float, work: Path) -> dict:
             **fault_error(fused, truth, labels),
             'nees_mean': round(float(np.mean(errors)), 2),
             'within_3_sigma': round(float(np.mean(np.array(errors) <= THREE_SIGMA)), 3),
+            'largest_step_mm': round(1000 * largest_step(result.folder / 'bag'), 1),
         }
         raised = flagged(result.folder / 'bag') or {k: [] for k in KINDS}
         scores[variant] = {k: score(found[k], raised[k], explained[k]) for k in KINDS}
@@ -281,15 +300,15 @@ def markdown(report: dict) -> str:
 
     lines = [
         '| home | session | wheel RPE % / ATE cm | gated | no hints | naive '
-        '| NEES mean (gated) | within 3 sigma (gated) |',
-        '|---|---|---|---|---|---|---|---|',
+        '| NEES mean (gated) | within 3 sigma (gated) | largest step mm (gated / naive) |',
+        '|---|---|---|---|---|---|---|---|---|',
     ]
     for r in report['rows']:
         g = r['gated']
         lines.append(
             f'| {r["home_seed"]} | {r["session"]} | {drift(r["wheel"])} | {drift(g)} '
             f'| {drift(r["no_hints"])} | {drift(r["naive"])} | {g["nees_mean"]} '
-            f'| {g["within_3_sigma"]} |'
+            f'| {g["within_3_sigma"]} | {g["largest_step_mm"]} / {r["naive"]["largest_step_mm"]} |'
         )
 
     faulted = [

@@ -223,6 +223,36 @@ def test_a_slip_found_late_is_widened_by_what_it_already_cost():
         assert abs(error) < 0.02
 
 
+def test_odometry_never_jumps_when_the_wheels_come_back_after_a_coast():
+    """A slip held with VO lost: the filter coasts on the IMU for 3 s, and its position and
+    velocity grow correlated. When the wheels are trusted again, their first readings move
+    the filter's position by decimetres at once; the published pose takes that in at most
+    max_correction_speed, and its covariance holds what it has not yet taken in."""
+    steps = {}
+    for speed in (1e3, 0.25):
+        rng = np.random.default_rng(0)
+        core = FusionCore(FusionConfig(max_correction_speed=speed))
+        state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
+        state, t = _drive(core, 2.0, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
+        state, t = _drive(core, 1.0, 0.4, 0.0, rng, 1.5, t0=t, state=state, vo_hz=10)
+        core.on_vo_status(t, 'lost', 'few_inliers')
+        last, largest = core.estimate(), 0.0
+        for step in range(250):  # 20 ms each: the wet floor ends after 2 s, the hold after 3
+            state, t = _drive(
+                core, 0.02, 0.4, 0.0, rng, 1.5 if step < 100 else 1.0, t0=t, state=state
+            )
+            est = core.estimate()
+            moved = np.linalg.norm(est.T[:3, 3] - last.T[:3, 3]) - 0.4 * 0.02
+            largest = max(largest, moved)
+            lag = np.linalg.norm(core.ekf.p - est.T[:3, 3])
+            assert np.trace(est.pose_covariance[:3, :3]) >= lag**2
+            last = est
+        assert core.health['wheel'].state == OK
+        steps[speed] = largest
+    assert steps[1e3] > 0.1  # what the filter itself does
+    assert steps[0.25] < 0.25 * 0.02 + 0.002
+
+
 def test_a_threshold_crossing_is_no_slip():
     """Rolling over a threshold, the wheels jolt and the gyro with them, each differently:
     no slip is concluded through it."""
