@@ -4,10 +4,12 @@ Nominal state: position p and velocity v in the odom frame, orientation R (odom 
 bias bg and accelerometer bias ba (base frame). Error state (15): [dp, dv, dtheta, dbg, dba],
 with the rotation error on the right (R = R_nominal Exp(dtheta)).
 
-Only velocities are measured (wheel speed, VO twist, zero velocity), never absolute poses: the
-output pose integrates, so it never jumps (REP-105 odom). Every update is gated by its
-normalised innovation squared (NIS) against a chi-square quantile and returns it, so that the
-reliability monitors can see how well each sensor agrees with the others.
+Only velocities are measured (wheel speed, VO twist, zero velocity), never absolute poses. A
+velocity update still moves the position, through their correlation (the position integrated
+the velocity's error): millimetres in normal running, decimetres after seconds of coasting on
+the IMU; core.PublishedPosition keeps what is published continuous (REP-105 odom). Every update
+is gated by its normalised innovation squared (NIS) against a chi-square quantile and returns
+it, so that the reliability monitors can see how well each sensor agrees with the others.
 """
 
 from __future__ import annotations
