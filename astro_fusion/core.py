@@ -101,7 +101,7 @@ class PublishedPosition:
 
     A velocity update moves the position too, by what the velocity error would have moved it
     since the two became correlated. After seconds of coasting on the IMU (a slip held with
-    the camera off), one wheel reading moved it 35 cm and the next ones 27 cm back
+    the camera off), one wheel reading moved it 35 cm, and the next three 28 cm back
     (fusion_faults home 0); Nav2 would see the robot leap. Normal corrections are a few
     millimetres and pass within a few IMU samples.
     """

@@ -175,6 +175,16 @@ def test_stopping_and_starting_again_with_vo_is_no_slip(vo_hz):
     assert core.health['wheel'].reason == 'slip: wheels against VO'
 
 
+def _slip_seen_by_vo(core: FusionCore, rng: np.random.Generator) -> tuple[tuple, int]:
+    """At rest, 2 s at 0.4 m/s, then 1 s on a wet floor (wheels over-read by half), VO at 10
+    Hz throughout: the slip is flagged against VO. Returns _drive's (state, t)."""
+    state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
+    state, t = _drive(core, 2.0, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
+    state, t = _drive(core, 1.0, 0.4, 0.0, rng, 1.5, t0=t, state=state, vo_hz=10)
+    assert core.health['wheel'].reason == 'slip: wheels against VO'
+    return state, t
+
+
 def test_a_slip_seen_by_vo_is_held_while_vo_is_silent():
     """The wheels over-report on a wet floor; VO sees it, then loses track while the slip
     goes on: the wheels stay flagged, and the position drifts less than if the flag were
@@ -183,10 +193,7 @@ def test_a_slip_seen_by_vo_is_held_while_vo_is_silent():
     for hold in (3.0, 0.0):
         rng = np.random.default_rng(7)
         core = FusionCore(FusionConfig(slip_hold_s=hold))
-        state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
-        state, t = _drive(core, 2.0, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
-        state, t = _drive(core, 1.0, 0.4, 0.0, rng, 1.5, t0=t, state=state, vo_hz=10)
-        assert core.health['wheel'].reason == 'slip: wheels against VO'
+        state, t = _slip_seen_by_vo(core, rng)
         before = core.estimate().T[0, 3] - state[0]
         core.on_vo_status(t, 'lost', 'few_inliers')
         state, t = _drive(core, 1.5, 0.4, 0.0, rng, 1.5, t0=t, state=state)
@@ -232,9 +239,7 @@ def test_odometry_never_jumps_when_the_wheels_come_back_after_a_coast():
     for speed in (1e3, 0.25):
         rng = np.random.default_rng(0)
         core = FusionCore(FusionConfig(max_correction_speed=speed))
-        state, t = _drive(core, 1.0, 0.0, 0.0, rng, vo_hz=10)
-        state, t = _drive(core, 2.0, 0.4, 0.0, rng, t0=t, state=state, vo_hz=10)
-        state, t = _drive(core, 1.0, 0.4, 0.0, rng, 1.5, t0=t, state=state, vo_hz=10)
+        state, t = _slip_seen_by_vo(core, rng)
         core.on_vo_status(t, 'lost', 'few_inliers')
         last, largest = core.estimate(), 0.0
         for step in range(250):  # 20 ms each: the wet floor ends after 2 s, the hold after 3
