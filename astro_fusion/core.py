@@ -458,10 +458,10 @@ class FusionCore:
     def _widen_for_slip(self, t: int, speed: float) -> None:
         """A slip is convicted a window after it began, and through that window the wheels went
         in as good: the velocity took in part of their error, and the position with it, each
-        update moving both along their correlation. That part is unknown but at most the
-        disagreement that convicted them (VO's speed; with the gyro as the witness, the
-        slipping wheels' own noise): forward velocity and position are widened by it over
-        the window, so the next good reading pulls both back, and the covariance says what
+        update moving both along their correlation. That part is unknown but at most how
+        much VO saw them over-read over the window (without VO's speeds, nothing was measured
+        and nothing is widened): forward velocity and position are widened by it over the
+        window, so the next good reading pulls both back, and the covariance says what
         the slip may have cost (fusion_faults home 3: a 46 % overread took 6 cm in before it
         was found, with a position sigma of 1.3 cm). Only wheels that over-read, as on a wet
         floor: VO faster than the wheels is more often a VO pose that jumped (the demo's day
