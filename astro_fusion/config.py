@@ -94,7 +94,8 @@ class FusionConfig:
         3.0,
         'Wheels found slipping stay flagged while no witness judges them (VO lost or the '
         'camera off, a turn over), until VO judges them again, the wheels stop, or this long '
-        'after the last evidence: a wet floor does not dry when the camera looks away.',
+        'after the last evidence: a wet floor does not dry when the camera looks away. For '
+        'as long after the last evidence, their turn rate stays out of the gyro bias.',
         unit='s',
     )
     crossing_tilt_rate: float = param(

@@ -50,23 +50,40 @@ G = float(-GRAVITY[2])
 SLOW_IMU = 1.8
 
 
-class GyroMean:
-    """The mean gyro reading since the last take(): wheels and VO measure an average rate
-    over their own interval, which must be compared with the gyro over the same interval (an
-    instant reading differs by the angular acceleration times half that interval)."""
+class GyroRecord:
+    """The gyro's recent rates by stamp. Wheels and VO measure a mean rate over their own
+    interval, which must be compared with the gyro's mean over the same interval (an instant
+    reading differs by the angular acceleration times half that interval), found by stamp:
+    a witness arrives later than its stamp says (VO by a frame's transport and processing, 20
+    ms in the simulator's bags), and the gyro since its previous arrival is then the wrong
+    stretch. In a turn that eases off at 3 rad/s^2, 20 ms late reads 0.06 rad/s off, which
+    VO's sigma passes, frame after frame, into the gyro bias (the demo's day 2: the bias
+    pulled 0.001 rad/s off in half a second, three degrees of heading lost in the minute
+    after)."""
 
-    def __init__(self) -> None:
-        self.sum = np.zeros(3)
-        self.seconds = 0.0
+    def __init__(self, seconds: float = 2.0) -> None:
+        self.seconds = seconds
+        self.rates: deque[tuple[int, int, np.ndarray]] = deque()  # (start, end ns, rate)
 
-    def add(self, gyro: np.ndarray, dt: float) -> None:
-        self.sum += gyro * dt
-        self.seconds += dt
+    def add(self, t_ns: int, dt: float, rate: np.ndarray) -> None:
+        self.rates.append((t_ns - int(dt * 1e9), t_ns, rate))
+        while self.rates and self.rates[0][1] < t_ns - self.seconds * 1e9:
+            self.rates.popleft()
 
-    def take(self, fallback: np.ndarray) -> np.ndarray:
-        mean = self.sum / self.seconds if self.seconds > 0 else fallback
-        self.sum, self.seconds = np.zeros(3), 0.0
-        return mean
+    def mean(self, t0: int | None, t1: int, fallback: np.ndarray) -> np.ndarray:
+        """The mean rate over (t0, t1], from what the record covers of it; `fallback` when it
+        covers none of it (the interval unknown, or all of it before the record)."""
+        if t0 is None or t1 <= t0:
+            return fallback
+        total, covered = np.zeros(3), 0
+        for start, end, rate in reversed(self.rates):
+            if end <= t0:
+                break
+            overlap = min(end, t1) - max(start, t0)
+            if overlap > 0:
+                total += rate * overlap
+                covered += overlap
+        return total / covered if covered else fallback
 
 
 class SpeedLag:
@@ -141,7 +158,7 @@ class FusionCore:
         self.health = {name: SensorHealth(name) for name in ('imu', 'wheel', 'vo')}
         self.t_ns: int | None = None  # filter time: the last IMU sample
         self.gyro = np.zeros(3)  # last good base-frame readings
-        self.gyro_mean = {'wheel': GyroMean(), 'vo': GyroMean()}
+        self.gyro_record = GyroRecord()
         self.wheel_lag = SpeedLag()
         self.accel = np.array([0.0, 0.0, G])
         self.saturated_until = -1
@@ -171,6 +188,7 @@ class FusionCore:
         self.slip_speed = Window(c.slip_window_s)
         self.slip_seen: tuple[int, str] | None = None  # the last evidence of a slip, and why
         self.slip_since: int | None = None  # when the witnessed slip under way began
+        self.slip_evidence_ns: int | None = None  # the last witness evidence of a slip
         self.relocalize: list[int] = []  # put-down stamps not yet handed out
         self.put_downs = 0
         self.imu_samples = 0
@@ -245,8 +263,7 @@ class FusionCore:
             self._zero_velocity(t, gyro, accel)
         self.published.follow(self.ekf.p, dt)
         rate = self.gyro if t < self.gyro_saturated_until else mean_gyro  # held while clipped
-        for mean in self.gyro_mean.values():
-            mean.add(rate, dt)
+        self.gyro_record.add(t, dt, rate)
 
     def _interval_mean(
         self,
@@ -380,10 +397,10 @@ class FusionCore:
         t = odom.t_ns
         last = self.wheel_last
         self.wheel_last = (t, odom.T)
-        gyro = self.gyro_mean['wheel'].take(self.gyro)  # both over this reading's interval
         lag = self.wheel_lag.take()
         if last is None:
             return
+        gyro = self.gyro_record.mean(last[0], t, self.gyro)  # both over this reading's interval
         dt = (t - last[0]) * 1e-9
         if dt <= 0:
             wheel.count('out_of_order')
@@ -404,6 +421,7 @@ class FusionCore:
         slip = self._slip(t, speed, yaw_rate, gyro) if c.gating else ''
         if slip:
             self.slip_seen = (t, slip)
+            self.slip_evidence_ns = t
         slip = slip or self._held_slip(t, speed)
         witnessed = bool(slip)  # by VO or the gyro, which owe the wheels nothing
         if not witnessed:
@@ -420,7 +438,7 @@ class FusionCore:
             if result.accepted:
                 self.wheel_gated_since = None
                 wheel.record(result, t)
-                if self.health['imu'].state != REJECTED:
+                if self.health['imu'].state != REJECTED and not self._turn_in_doubt(t):
                     sigma_w = c.wheel_yaw_rate_sigma + c.wheel_yaw_rate_scale * abs(speed)
                     self.ekf.update_angular_rate(
                         np.array([0.0, 0.0, yaw_rate]),
@@ -503,6 +521,16 @@ class FusionCore:
         """Whether VO's speeds are fresh (the last within 0.2 s) and fill a slip window."""
         return self.vo_speed is not None and t - self.vo_speed[0] < 2e8 and self.slip_speed.full(t)
 
+    def _turn_in_doubt(self, t: int) -> bool:
+        """Whether a slip was witnessed within slip_hold_s: the wheels' turn rate then stays
+        out of the gyro bias even where their speed is judged good again. Turning in place on
+        the rug that made them slip, they over-read the turn by a tenth or a third: too little
+        for the turn test (its threshold is set for noise and quick turns) and nothing VO's
+        speed test can see, yet fifty readings a second pull the bias to it (the demo's day
+        2: 0.0015 rad/s within a second; a tenth in a synthetic turn: 0.004 rad/s)."""
+        last = self.slip_evidence_ns
+        return last is not None and t - last < self.config.slip_hold_s * 1e9
+
     def _held_slip(self, t: int, speed: float) -> str:
         """The last slip, held while no witness judges the wheels, or ''.
 
@@ -547,7 +575,7 @@ class FusionCore:
         t = odom.t_ns
         since, self.vo_prev_ns = self.vo_prev_ns, t
         self.vo_last_ns = max(t, self.vo_last_ns or t)
-        gyro = self.gyro_mean['vo'].take(self.gyro)
+        gyro = self.gyro_record.mean(since, t, self.gyro)
         if not c.use_vo or self.t_ns is None or self.lifted:
             return
         state = self.vo_state[0]
