@@ -58,8 +58,8 @@ class GyroRecord:
     ms in the simulator's bags), and the gyro since its previous arrival is then the wrong
     stretch. In a turn that eases off at 3 rad/s^2, 20 ms late reads 0.06 rad/s off, which
     VO's sigma passes, frame after frame, into the gyro bias (the demo's day 2: the bias
-    pulled 0.001 rad/s off in half a second, three degrees of heading lost in the minute
-    after)."""
+    pulled 0.0018 rad/s off within a second of a quick turn, and with the slip's wheels, three
+    degrees of heading lost in the minute after)."""
 
     def __init__(self, seconds: float = 2.0) -> None:
         self.seconds = seconds
