@@ -527,7 +527,7 @@ class FusionCore:
         the rug that made them slip, they over-read the turn by a tenth or a third: too little
         for the turn test (its threshold is set for noise and quick turns) and nothing VO's
         speed test can see, yet fifty readings a second pull the bias to it (the demo's day
-        2: 0.0015 rad/s within a second; a tenth in a synthetic turn: 0.004 rad/s)."""
+        2: 0.001-0.002 rad/s within a second; a tenth in a synthetic turn: 0.004 rad/s)."""
         last = self.slip_evidence_ns
         return last is not None and t - last < self.config.slip_hold_s * 1e9
 
